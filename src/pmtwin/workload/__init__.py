@@ -1,0 +1,1 @@
+"""Workloads: jobs as columnar data, readers and writers, generators."""
