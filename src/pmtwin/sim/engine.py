@@ -1,15 +1,31 @@
-"""Public engine API (implementation in progress)."""
+"""The event engine: jobs progress by remaining work / rate through a compiled event loop.
+
+``Engine`` holds the state and advances it; ``run_schedule`` is the one-call form used by replay and
+simulate. Trace replay is the special case rate = 1, work = recorded run time.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from pmtwin.sim import _kernel
+from pmtwin.sim._state import DONE, RUNNING, new_state
 from pmtwin.workload.jobs import JobTable
 
-POLICIES = ("fcfs", "easy", "conservative")
+POLICIES: dict[str, int] = {
+    "fcfs": _kernel.FCFS,
+    "easy": _kernel.EASY,
+    "conservative": _kernel.CONSERVATIVE,
+}
+
+
+class EngineInputError(ValueError):
+    """The jobs cannot be simulated as given (the message says which job and why)."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +39,95 @@ class Schedule:
     node_ids: NDArray[np.int64] | None = None
 
 
+ProgressFn = Callable[[float], None]
+
+
+class Engine:
+    """A simulation in progress over one job table and a set of independent pools.
+
+    Jobs are kept in canonical order (submit time, job id; stable). ``run`` advances the event loop;
+    ``set_rates`` changes running jobs' rates (progress is brought up to date and their end events
+    rescheduled), which is how power caps or contention slow a job down.
+    """
+
+    def __init__(
+        self,
+        jobs: JobTable,
+        pool_of_job: NDArray[np.int32],
+        pool_capacity: NDArray[np.int64],
+        policy: str,
+        *,
+        pool_first_node: NDArray[np.int64] | None = None,
+    ) -> None:
+        if policy not in POLICIES:
+            raise EngineInputError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+        self.policy = policy
+        self.n_jobs = len(jobs)
+        capacity = np.ascontiguousarray(pool_capacity, np.int64)
+        pools = np.ascontiguousarray(pool_of_job, np.int64)
+        _validate(jobs, pools, capacity)
+        self.order = jobs.canonical_order()
+        first = None if pool_first_node is None else np.ascontiguousarray(pool_first_node, np.int64)
+        self.jobs, self.pools, self.buffers = new_state(
+            np.ascontiguousarray(jobs.submit_s[self.order]),
+            np.ascontiguousarray(jobs.work_s[self.order]),
+            np.ascontiguousarray(jobs.requested_s[self.order]),
+            np.ascontiguousarray(jobs.size[self.order]),
+            np.ascontiguousarray(pools[self.order]),
+            capacity,
+            first,
+        )
+        self.finished = self.n_jobs == 0
+
+    def run(self, until_s: float = math.inf) -> bool:
+        """Process every event at or before ``until_s``; True when all jobs have finished."""
+        if not self.finished:
+            status = _kernel.advance(self.jobs, self.pools, self.buffers, POLICIES[self.policy], until_s)
+            self.finished = status == _kernel.FINISHED
+        return self.finished
+
+    def set_rates(self, jobs: NDArray[np.int64], rates: NDArray[np.float64], now_s: float) -> None:
+        """Give running jobs (canonical indices) new rates from ``now_s`` on, which must not be earlier
+        than the last event processed nor later than the next one."""
+        state = self.jobs
+        if np.any(state.status[jobs] != RUNNING):
+            raise EngineInputError("set_rates: every job must be running")
+        if np.any(rates <= 0):
+            raise EngineInputError("set_rates: rates must be positive")
+        state.work_left[jobs] -= (now_s - state.last_s[jobs]) * state.rate[jobs]
+        state.last_s[jobs] = now_s
+        state.rate[jobs] = rates
+        state.end_s[jobs] = now_s + state.work_left[jobs] / rates
+        self._rebuild_end_heap()
+
+    def _rebuild_end_heap(self) -> None:
+        running = np.flatnonzero(self.jobs.status == RUNNING)
+        ends = self.jobs.end_s[running]
+        order = np.lexsort((running, ends))  # a sorted array is a valid min-heap
+        count = len(running)
+        self.buffers.heap_t[:count] = ends[order]
+        self.buffers.heap_j[:count] = running[order]
+        self.buffers.heap_len[0] = count
+
+    def schedule(self) -> Schedule:
+        """The finished schedule, aligned with the rows of the job table given."""
+        if not self.finished or np.any(self.jobs.status != DONE):
+            raise RuntimeError("the simulation has not finished")
+        rank = np.empty(self.n_jobs, np.int64)
+        rank[self.order] = np.arange(self.n_jobs)
+        start = self.jobs.start_s[rank]
+        end = self.jobs.end_s[rank]
+        pool = self.jobs.pool[rank].astype(np.int32)
+        if not self.buffers.assign_nodes[0]:
+            return Schedule(start, end, pool)
+        size = self.jobs.size[rank]
+        offsets = np.zeros(self.n_jobs + 1, np.int64)
+        np.cumsum(size, out=offsets[1:])
+        source_start = self.jobs.node_off[rank] - offsets[:-1]
+        gather = np.repeat(source_start, size) + np.arange(offsets[-1])
+        return Schedule(start, end, pool, offsets, self.buffers.node_ids[gather])
+
+
 def run_schedule(
     jobs: JobTable,
     pool_of_job: NDArray[np.int32],
@@ -30,11 +135,54 @@ def run_schedule(
     policy: str,
     *,
     pool_first_node: NDArray[np.int64] | None = None,
+    progress: ProgressFn | None = None,
+    progress_steps: int = 100,
 ) -> Schedule:
-    raise NotImplementedError
+    """Simulate ``jobs`` to completion. With ``pool_first_node``, pools are node ranges and each job gets
+    node ids (the lowest free ids of its pool); without, pools are counts of processors.
+    ``progress`` (optional) is called with the simulated time reached, ``progress_steps`` times."""
+    engine = Engine(jobs, pool_of_job, pool_capacity, policy, pool_first_node=pool_first_node)
+    if progress is None or engine.n_jobs == 0:
+        engine.run()
+    else:
+        first = float(jobs.submit_s.min())
+        horizon = float(jobs.submit_s.max() + jobs.requested_s.max())
+        step = max((horizon - first) / progress_steps, 1.0)
+        t = first
+        while not engine.run(t):
+            progress(t)
+            t += step
+    return engine.schedule()
 
 
 def schedule_single_pool(jobs: JobTable, capacity: int, policy: str) -> Schedule:
     """All jobs in one pool of ``capacity`` identical units (processors or nodes)."""
     pools = np.zeros(len(jobs), np.int32)
     return run_schedule(jobs, pools, np.array([capacity], np.int64), policy)
+
+
+def _validate(jobs: JobTable, pools: NDArray[np.int64], capacity: NDArray[np.int64]) -> None:
+    if len(pools) != len(jobs):
+        raise EngineInputError(f"pool_of_job has {len(pools)} entries for {len(jobs)} jobs")
+    if len(capacity) == 0 or np.any(capacity <= 0):
+        raise EngineInputError("every pool needs a positive capacity")
+    checks = (
+        (pools < 0, "its pool index is negative"),
+        (pools >= len(capacity), "its pool index is out of range"),
+        (jobs.size <= 0, "its size is not positive"),
+        (~np.isfinite(jobs.submit_s), "its submit time is not finite"),
+        (~(jobs.work_s > 0) | ~np.isfinite(jobs.work_s), "its work (run time) is not positive and finite"),
+        (~(jobs.requested_s >= jobs.work_s) | ~np.isfinite(jobs.requested_s),
+         "its requested time is below its run time or not finite"),
+    )
+    for bad, why in checks:
+        if np.any(bad):
+            row = int(np.argmax(bad))
+            raise EngineInputError(f"job {int(jobs.job_id[row])} (row {row}) cannot be simulated: {why}")
+    too_big = jobs.size > capacity[np.clip(pools, 0, len(capacity) - 1)]
+    if np.any(too_big):
+        row = int(np.argmax(too_big))
+        raise EngineInputError(
+            f"job {int(jobs.job_id[row])} (row {row}) asks for {int(jobs.size[row])} units, more than its "
+            f"pool's capacity {int(capacity[pools[row]])}"
+        )

@@ -1,0 +1,147 @@
+"""The engine's mutable state: plain arrays grouped in named tuples (the layout the compiled kernel reads).
+
+Jobs are indexed in canonical order (submit time, job id). Pools are independent sets of identical units
+(processors of an SWF trace, or the nodes of one partition/node type of a machine model).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+QUEUED_NOT_YET = 0
+QUEUED = 1
+RUNNING = 2
+DONE = 3
+NO_JOB = -1
+
+
+class JobState(NamedTuple):
+    """Per-job columns (canonical order)."""
+
+    submit_s: NDArray[np.float64]
+    requested_s: NDArray[np.float64]
+    size: NDArray[np.int64]
+    pool: NDArray[np.int64]
+    work_left: NDArray[np.float64]  # work still to do at last_s (work units = seconds at rate 1)
+    rate: NDArray[np.float64]  # work units per second while running
+    last_s: NDArray[np.float64]  # when work_left was last brought up to date
+    start_s: NDArray[np.float64]
+    end_s: NDArray[np.float64]  # when the job finishes at its current rate
+    status: NDArray[np.int8]
+    qnext: NDArray[np.int64]  # queue links (per pool, doubly linked, queue order)
+    qprev: NDArray[np.int64]
+    node_off: NDArray[np.int64]  # nodes of job i are node_ids[node_off[i]:node_off[i + 1]]
+
+
+class PoolState(NamedTuple):
+    """Per-pool columns, plus the offsets of each pool's slices in the shared buffers."""
+
+    capacity: NDArray[np.int64]
+    free: NDArray[np.int64]
+    qhead: NDArray[np.int64]
+    qtail: NDArray[np.int64]
+    qlen: NDArray[np.int64]
+    dirty: NDArray[np.int8]  # something happened in the pool at this timestamp: it gets a pass
+    run_base: NDArray[np.int64]  # running jobs by estimated end live in run_*[run_lo:run_hi]
+    run_end: NDArray[np.int64]  # end of the pool's buffer slice
+    run_lo: NDArray[np.int64]
+    run_hi: NDArray[np.int64]
+    node_base: NDArray[np.int64]  # min-heap of free node ids in free_nodes[node_base:node_base+node_len]
+    node_len: NDArray[np.int64]
+    first_node: NDArray[np.int64]
+
+
+class Buffers(NamedTuple):
+    """Shared buffers: running sets, the end-event heap, free nodes, assigned nodes, profile scratch."""
+
+    run_key: NDArray[np.float64]  # estimated end (start + requested) of a running job
+    run_job: NDArray[np.int64]
+    heap_t: NDArray[np.float64]  # min-heap of (end time, job) over running jobs
+    heap_j: NDArray[np.int64]
+    heap_len: NDArray[np.int64]  # one element
+    free_nodes: NDArray[np.int64]
+    node_ids: NDArray[np.int64]
+    prof_t: NDArray[np.float64]  # availability profile scratch (conservative backfilling)
+    prof_free: NDArray[np.int64]
+    next_submit: NDArray[np.int64]  # one element: the next job (canonical index) to arrive
+    assign_nodes: NDArray[np.int8]  # one element: 1 to record node ids
+
+
+def new_state(
+    submit_s: NDArray[np.float64],
+    work_s: NDArray[np.float64],
+    requested_s: NDArray[np.float64],
+    size: NDArray[np.int64],
+    pool: NDArray[np.int64],
+    capacity: NDArray[np.int64],
+    first_node: NDArray[np.int64] | None,
+) -> tuple[JobState, PoolState, Buffers]:
+    """Fresh state with every job not yet submitted; inputs must be in canonical order and valid."""
+    n = len(submit_s)
+    n_pools = len(capacity)
+    node_off = np.zeros(n + 1, np.int64)
+    np.cumsum(size, out=node_off[1:])
+    jobs = JobState(
+        submit_s=submit_s,
+        requested_s=requested_s,
+        size=size,
+        pool=pool,
+        work_left=work_s.copy(),
+        rate=np.ones(n, np.float64),
+        last_s=np.full(n, np.nan),
+        start_s=np.full(n, np.nan),
+        end_s=np.full(n, np.nan),
+        status=np.zeros(n, np.int8),
+        qnext=np.full(n, NO_JOB, np.int64),
+        qprev=np.full(n, NO_JOB, np.int64),
+        node_off=node_off,
+    )
+    jobs_per_pool = np.bincount(pool, minlength=n_pools).astype(np.int64)
+    # A pool never runs more jobs than its capacity or than it has jobs; keep room on both sides.
+    run_room = 2 * np.minimum(capacity, jobs_per_pool) + 2
+    run_base = np.zeros(n_pools, np.int64)
+    np.cumsum(run_room[:-1], out=run_base[1:])
+    middle = run_base + run_room // 2
+    assign = first_node is not None
+    node_room = capacity if assign else np.zeros(n_pools, np.int64)
+    node_base = np.zeros(n_pools, np.int64)
+    np.cumsum(node_room[:-1], out=node_base[1:])
+    pools = PoolState(
+        capacity=capacity.copy(),
+        free=capacity.copy(),
+        qhead=np.full(n_pools, NO_JOB, np.int64),
+        qtail=np.full(n_pools, NO_JOB, np.int64),
+        qlen=np.zeros(n_pools, np.int64),
+        dirty=np.zeros(n_pools, np.int8),
+        run_base=run_base,
+        run_end=run_base + run_room,
+        run_lo=middle.copy(),
+        run_hi=middle.copy(),
+        node_base=node_base,
+        node_len=node_room.copy(),
+        first_node=first_node.copy() if first_node is not None else np.zeros(n_pools, np.int64),
+    )
+    free_nodes = np.empty(int(node_room.sum()), np.int64)
+    if assign:
+        for p in range(n_pools):
+            base = int(node_base[p])
+            # ascending ids already satisfy the min-heap property
+            free_nodes[base : base + int(capacity[p])] = np.arange(capacity[p]) + pools.first_node[p]
+    profile_room = 2 * n + int(run_room.max(initial=0)) + 4
+    buffers = Buffers(
+        run_key=np.zeros(int(run_room.sum()), np.float64),
+        run_job=np.zeros(int(run_room.sum()), np.int64),
+        heap_t=np.zeros(n + 1, np.float64),
+        heap_j=np.zeros(n + 1, np.int64),
+        heap_len=np.zeros(1, np.int64),
+        free_nodes=free_nodes,
+        node_ids=np.full(int(node_off[-1]) if assign else 0, -1, np.int64),
+        prof_t=np.zeros(profile_room, np.float64),
+        prof_free=np.zeros(profile_room, np.int64),
+        next_submit=np.zeros(1, np.int64),
+        assign_nodes=np.array([1 if assign else 0], np.int8),
+    )
+    return jobs, pools, buffers
