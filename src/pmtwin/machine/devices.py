@@ -1,0 +1,101 @@
+"""The device catalog: GPU and CPU specifications, loaded from ``devices.toml``."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pmtwin.machine.errors import parse_toml, read_config_text, validate_config
+
+CATALOG_FILE = "devices.toml"
+"""The packaged catalog, next to this module."""
+
+CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
+"""Shared by every config model: immutable, no unknown keys, no silent type coercion."""
+
+
+class GpuSpec(BaseModel):
+    """One accelerator: per-precision peaks (tensor figures dense and with 2:4 sparsity), memory, power."""
+
+    model_config = CONFIG
+
+    model: str
+    fp64_tflops: float = Field(gt=0)
+    fp64_tensor_tflops: float = Field(gt=0)
+    fp32_tflops: float = Field(gt=0)
+    tf32_tensor_dense_tflops: float = Field(gt=0)
+    tf32_tensor_sparse_tflops: float = Field(gt=0)
+    fp16_tensor_dense_tflops: float = Field(gt=0)
+    fp16_tensor_sparse_tflops: float = Field(gt=0)
+    bf16_tensor_dense_tflops: float = Field(gt=0)
+    bf16_tensor_sparse_tflops: float = Field(gt=0)
+    int8_tensor_dense_tops: float = Field(gt=0)
+    int8_tensor_sparse_tops: float = Field(gt=0)
+    sm_count: int = Field(gt=0)
+    boost_clock_mhz: float = Field(gt=0)
+    memory_type: str
+    memory_gb: float = Field(gt=0)
+    memory_bandwidth_gbs: float = Field(gt=0)
+    nvlink_bandwidth_gbs: float = Field(ge=0)
+    tdp_w: float = Field(gt=0)
+    power_cap_min_w: float = Field(gt=0)
+    power_cap_max_w: float = Field(gt=0)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cap_range(self) -> GpuSpec:
+        if self.power_cap_min_w > self.power_cap_max_w:
+            raise ValueError(
+                f"power_cap_min_w ({self.power_cap_min_w}) exceeds power_cap_max_w ({self.power_cap_max_w})"
+            )
+        return self
+
+
+class CpuSpec(BaseModel):
+    """One processor socket. Peak FP64 and memory bandwidth are derived, never stated."""
+
+    model_config = CONFIG
+
+    model: str
+    cores: int = Field(gt=0)
+    threads: int = Field(gt=0)
+    base_clock_ghz: float = Field(gt=0)
+    boost_clock_ghz: float = Field(gt=0)
+    l3_cache_mb: float = Field(gt=0)
+    fp64_flop_per_cycle: int = Field(gt=0)
+    ddr_channels: int = Field(gt=0)
+    ddr_mts: float = Field(gt=0)
+    tdp_w: float = Field(gt=0)
+    source: str = Field(min_length=1)
+
+    @property
+    def fp64_tflops(self) -> float:
+        """Peak FP64 per socket at base clock: cores x GHz x FLOP/cycle."""
+        return self.cores * self.base_clock_ghz * self.fp64_flop_per_cycle / 1000.0
+
+    @property
+    def memory_bandwidth_gbs(self) -> float:
+        """Peak DDR bandwidth per socket: channels x MT/s x 8 bytes per transfer."""
+        return self.ddr_channels * self.ddr_mts * 8 / 1000.0
+
+
+class DeviceCatalog(BaseModel):
+    """Devices by name: ``gpu`` and ``cpu`` tables of ``devices.toml``."""
+
+    model_config = CONFIG
+
+    gpu: dict[str, GpuSpec]
+    cpu: dict[str, CpuSpec]
+
+
+def load_devices(path: str | Path | None = None) -> DeviceCatalog:
+    """The packaged device catalog, or the one at ``path``."""
+    if path is None:
+        text = files("pmtwin.machine").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
+        label = CATALOG_FILE
+    else:
+        text = read_config_text(Path(path))
+        label = str(path)
+    return validate_config(DeviceCatalog, parse_toml(text, label), label)
