@@ -1,0 +1,152 @@
+"""Level series: piecewise-constant quantities of a run, stored as (time, value) change points.
+
+A series row says "from ``time_s`` until this series' next row the level is ``value``"; the last row
+holds on. All changes at one timestamp are applied before the level is recorded, so there are no
+transient rows, and a row is written only where the level changes (a timestamp whose changes cancel
+writes none). Every series starts with a row at the run's first submit time.
+
+Series (``<pool>`` is each pool's name; per-pool series exist when there is more than one pool):
+
+- ``utilization``, ``utilization:<pool>``: busy units / capacity (all pools: their total capacity);
+- ``queue_jobs``, ``queue_jobs:<pool>``: jobs submitted and not yet started;
+- ``running_jobs``, ``running_jobs:<pool>``: jobs started and not yet ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pmtwin.results._checks import check_schedule
+from pmtwin.sim.engine import Schedule
+from pmtwin.workload.jobs import JobTable
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+_QUANTITIES = ("utilization", "queue_jobs", "running_jobs")
+"""The quantities recorded for the whole machine and for each pool, in this order."""
+_QUEUE_DELTA = np.array([1, -1, 0], np.int64)
+"""Change of the queue length at a submit, a start and an end event."""
+_RUNNING_DELTA = np.array([0, 1, -1], np.int64)
+"""Change of the running job count (and, times size, of busy units) at a submit, start and end."""
+
+
+@dataclass(frozen=True)
+class LevelSeries:
+    """Several level series in long format: the rows of series ``k`` are ``offsets[k]:offsets[k+1]``."""
+
+    names: tuple[str, ...]
+    offsets: NDArray[np.int64]
+    time_s: NDArray[np.float64]
+    value: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    def get(self, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The change times and levels of the series ``name``."""
+        k = self.names.index(name)
+        rows = slice(int(self.offsets[k]), int(self.offsets[k + 1]))
+        return self.time_s[rows], self.value[rows]
+
+    def to_table(self) -> pa.Table:
+        """Arrow table with columns ``series`` (dictionary-encoded string), ``time_s``, ``value``."""
+        import pyarrow as pa
+
+        codes = np.repeat(np.arange(len(self.names), dtype=np.int32), np.diff(self.offsets))
+        series = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(self.names, pa.string()))
+        return pa.table({"series": series, "time_s": self.time_s, "value": self.value})
+
+
+def level_series(
+    jobs: JobTable,
+    schedule: Schedule,
+    *,
+    pool_names: Sequence[str],
+    pool_capacity: NDArray[np.int64],
+) -> LevelSeries:
+    """Utilization, queue length and running jobs of a run, overall and per pool (see module doc)."""
+    check_schedule(jobs, schedule, pool_names, pool_capacity)
+    capacity = np.asarray(pool_capacity, np.int64)
+    scopes: list[tuple[str, int | None, int]] = [("", None, int(capacity.sum()))]
+    if len(pool_names) > 1:
+        scopes += [(f":{name}", k, int(capacity[k])) for k, name in enumerate(pool_names)]
+    names = tuple(quantity + suffix for suffix, _, _ in scopes for quantity in _QUANTITIES)
+    n = len(jobs)
+    if n == 0:
+        empty = np.empty(0, np.float64)
+        return LevelSeries(names, np.zeros(len(names) + 1, np.int64), empty, empty)
+
+    times_s = np.concatenate([jobs.submit_s, schedule.start_s, schedule.end_s])
+    order = np.argsort(times_s, kind="stable")
+    sorted_s = times_s[order]
+    kind = order // n
+    job = order - kind * n
+    running = _RUNNING_DELTA[kind]
+    deltas = (running * jobs.size[job], _QUEUE_DELTA[kind], running)
+    event_pool = schedule.pool[job]
+    first_s = float(sorted_s[0])
+
+    time_parts: list[NDArray[np.float64]] = []
+    value_parts: list[NDArray[np.float64]] = []
+    for _, pool, pool_capacity_units in scopes:
+        if pool is None:
+            levels = _levels(sorted_s, deltas, first_s)
+        else:
+            mine = np.flatnonzero(event_pool == pool)
+            levels = _levels(sorted_s[mine], tuple(delta[mine] for delta in deltas), first_s)
+        for (time_s, level), divisor in zip(levels, (pool_capacity_units, 1, 1), strict=True):
+            time_parts.append(time_s)
+            value_parts.append(level / divisor)
+    lengths = [len(t) for t in time_parts]
+    return LevelSeries(
+        names=names,
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        time_s=np.concatenate(time_parts),
+        value=np.concatenate(value_parts),
+    )
+
+
+def _levels(
+    sorted_s: NDArray[np.float64], deltas: tuple[NDArray[np.int64], ...], first_s: float
+) -> list[tuple[NDArray[np.float64], NDArray[np.int64]]]:
+    """Change points of levels that start at 0 and move by each of ``deltas`` at the sorted event times.
+
+    A level is read after the last event of each timestamp; rows that repeat the previous level are
+    dropped; a row (``first_s``, 0) leads when the first event is later than ``first_s``.
+    """
+    if len(sorted_s) == 0:
+        return [(np.array([first_s]), np.zeros(1, np.int64)) for _ in deltas]
+    last = np.append(np.flatnonzero(sorted_s[1:] != sorted_s[:-1]), len(sorted_s) - 1)
+    time_s = sorted_s[last]
+    lead = time_s[0] > first_s
+    if lead:
+        time_s = np.concatenate([[first_s], time_s])
+    rows = []
+    for delta in deltas:
+        value = np.cumsum(delta)[last]
+        if lead:
+            value = np.concatenate([[0], value])
+        keep = np.ones(len(value), np.bool_)
+        keep[1:] = value[1:] != value[:-1]
+        rows.append((time_s[keep], value[keep]))
+    return rows
+
+
+def integrate(series_time_s: NDArray[np.float64], value: NDArray[np.float64], t0: float, t1: float) -> float:
+    """Integral over [t0, t1] of a level series (value holds from its time to the next; the last holds on).
+
+    The level is undefined before the first row, so ``t0`` must not precede it.
+    """
+    if t1 < t0:
+        raise ValueError(f"integration interval is reversed: t0={t0} > t1={t1}")
+    if len(series_time_s) == 0 or t0 < series_time_s[0]:
+        raise ValueError("a level series is undefined before its first row")
+    start_s = np.maximum(series_time_s, t0)
+    stop_s = np.minimum(np.append(series_time_s[1:], t1), t1)
+    return float(np.dot(value, np.maximum(stop_s - start_s, 0.0)))
