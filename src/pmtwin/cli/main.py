@@ -1,5 +1,148 @@
-"""Command line entry point (filled in as the layers land)."""
+"""The ``pmtwin`` command: a thin layer over ``pmtwin.runs`` and ``pmtwin.machine``.
+
+User mistakes (a bad trace line, an unknown machine or policy, a bad option) end with a one-line
+``error:`` message and exit status 2, never a traceback. Heavy modules are imported inside commands so
+that start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from pmtwin.cli._progress import terminal_progress
+
+if TYPE_CHECKING:
+    from pmtwin.runs import RunResult
+
+app = typer.Typer(
+    help="pmtwin: a digital twin of NERSC's Perlmutter supercomputer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+machine_app = typer.Typer(help="System descriptions: list them, show one.", no_args_is_help=True)
+app.add_typer(machine_app, name="machine")
+
+POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
+T = TypeVar("T")
+USER_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
+
+
+@app.command()
+def simulate(
+    machine: Annotated[str, typer.Option(help="System name (see `pmtwin machine list`) or TOML path.")] = (
+        "perlmutter"
+    ),
+    days: Annotated[float, typer.Option(help="Days of the default workload to simulate.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Seed of the workload generator.")] = 0,
+    policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/simulate"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
+) -> None:
+    """Simulate a machine under the embedded default workload (a documented synthetic GPU+CPU mix)."""
+    from pmtwin import runs
+
+    with terminal_progress(enabled=not quiet) as progress:
+        result = _guard(
+            lambda: runs.simulate(
+                out_dir=out, machine=machine, days=days, seed=seed, policy=policy, progress=progress
+            )
+        )
+    _report(result, f"simulate {machine}, {days:g} days, seed {seed}, {policy}", quiet)
+
+
+@app.command()
+def replay(
+    trace: Annotated[Path, typer.Argument(help="SWF trace (.swf or .swf.gz).")],
+    policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/TRACE-POLICY).")] = None,
+    machine: Annotated[
+        str | None, typer.Option(help="Map the trace onto this system (sizes become whole nodes).")
+    ] = None,
+    partition: Annotated[str, typer.Option(help="Partition the trace runs on, with --machine.")] = "cpu",
+    capacity: Annotated[
+        int | None, typer.Option(help="Processors in the pool (default: header MaxProcs, MaxNodes).")
+    ] = None,
+    skip_bad_lines: Annotated[
+        bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
+) -> None:
+    """Replay a workload trace exactly under a scheduling policy."""
+    from pmtwin import runs
+
+    stem = trace.name.removesuffix(".gz").removesuffix(".swf")
+    out_dir = out if out is not None else Path("runs") / f"{stem}-{policy}"
+    with terminal_progress(enabled=not quiet) as progress:
+        result = _guard(
+            lambda: runs.replay(
+                trace, out_dir=out_dir, policy=policy, machine=machine, partition=partition,
+                capacity=capacity, skip_bad_lines=skip_bad_lines, progress=progress,
+            )
+        )
+    _report(result, f"replay {trace.name}, {policy}", quiet)
+
+
+@machine_app.command("list")
+def machine_list() -> None:
+    """The packaged system descriptions."""
+    from pmtwin.machine import list_systems
+
+    for name in list_systems():
+        typer.echo(name)
+
+
+@machine_app.command("show")
+def machine_show(
+    name: Annotated[str, typer.Argument(help="System name or TOML path.")] = "perlmutter",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Node, GPU and CPU counts, memory, and peak FLOP/s per precision derived from the devices."""
+    import json
+
+    from pmtwin.machine import load_system, machine_summary, render_machine
+
+    system = _guard(lambda: load_system(name))
+    if as_json:
+        typer.echo(json.dumps(machine_summary(system), indent=2))
+        return
+    from rich.console import Console
+
+    Console().print(render_machine(system))
+
+
+def _guard(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except USER_ERRORS as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _report(result: RunResult, title: str, quiet: bool) -> None:
+    if quiet:
+        typer.echo(str(result.out_dir))
+        return
+    from rich.console import Console
+
+    from pmtwin.results import render_summary
+    from pmtwin.runs import rate_figures
+
+    console = Console()
+    console.print(render_summary(result.summary, title=title))
+    rates = rate_figures(result)
+    console.print(
+        f"{len(result.jobs):,} jobs in {sum(result.wall_s.values()):.2f} s "
+        f"({rates['jobs_per_s']:,.0f} jobs/s, {rates['simulated_s_per_wall_s']:,.0f} simulated s per s); "
+        f"results in {result.out_dir}"
+    )
 
 
 def main() -> None:
-    raise SystemExit("pmtwin: not yet wired")
+    """Console-script entry point."""
+    app(args=sys.argv[1:], prog_name="pmtwin")

@@ -1,0 +1,235 @@
+"""Whole runs as library calls: replay a trace, or simulate a machine under the default workload.
+
+Each call resolves its configuration, runs the engine, computes the results and writes the run directory
+(``config.toml``, ``jobs.parquet``, ``series.parquet``, ``summary.json``). The command line is a thin
+layer over these functions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pmtwin._toml import dumps_toml
+from pmtwin.sim.engine import Schedule, run_schedule
+from pmtwin.workload.jobs import JobTable
+
+if TYPE_CHECKING:
+    from pmtwin.machine import Machine
+
+ProgressFn = Callable[[float], None]
+ProgressFactory = Callable[[float, float], ProgressFn]
+"""Given the first and last submit time (s), returns the callback the engine reports progress to."""
+
+DEFAULT_SIMULATE_DAYS = 30.0
+DEFAULT_REPLAY_PARTITION = "cpu"
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Where jobs run: pool names, capacities (units) and, on a machine model, each pool's first node id."""
+
+    names: tuple[str, ...]
+    capacity: NDArray[np.int64]
+    first_node: NDArray[np.int64] | None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: what was simulated, the schedule, the summary, and where it was written."""
+
+    out_dir: Path
+    jobs: JobTable
+    schedule: Schedule
+    pools: Pools
+    summary: dict[str, Any]
+    config: dict[str, dict[str, Any]]
+    wall_s: dict[str, float] = field(default_factory=dict)
+
+
+def replay(
+    trace: Path,
+    *,
+    out_dir: Path,
+    policy: str = "easy",
+    machine: str | None = None,
+    partition: str = DEFAULT_REPLAY_PARTITION,
+    capacity: int | None = None,
+    skip_bad_lines: bool = False,
+    progress: ProgressFactory | None = None,
+) -> RunResult:
+    """Replay an SWF trace. Without ``machine``: one pool of processors sized from the header (or
+    ``capacity``). With ``machine``: jobs run on ``partition`` of that system, sizes converted from
+    processors to whole nodes (ceil(processors / cores per node), capped at the pool's node count)."""
+    from pmtwin.workload.swf import read_swf
+
+    t0 = time.perf_counter()
+    trace_data = read_swf(trace, capacity=capacity, skip_bad_lines=skip_bad_lines)
+    jobs = trace_data.jobs
+    config: dict[str, dict[str, Any]] = {
+        "run": {"command": "replay", "policy": policy},
+        "trace": {
+            "path": str(Path(trace).resolve()),
+            "records": trace_data.records,
+            "capacity_processors": trace_data.capacity,
+            "capacity_source": trace_data.capacity_source,
+            "capped_jobs": trace_data.capped,
+        },
+    }
+    if machine is None:
+        pools = Pools(("processors",), np.array([trace_data.capacity], np.int64), None)
+        pool_of_job = np.zeros(len(jobs), np.int32)
+    else:
+        jobs, pool_of_job, pools, capped_nodes = _onto_machine(jobs, machine, partition)
+        config["machine"] = {"name": machine, "partition": partition, "jobs_capped_to_pool": capped_nodes}
+    read_s = time.perf_counter() - t0
+    return _run(jobs, pool_of_job, pools, policy, dict(trace_data.skipped), config, out_dir, progress, read_s)
+
+
+def simulate(
+    *,
+    out_dir: Path,
+    machine: str = "perlmutter",
+    days: float = DEFAULT_SIMULATE_DAYS,
+    seed: int = 0,
+    policy: str = "easy",
+    progress: ProgressFactory | None = None,
+) -> RunResult:
+    """Simulate ``machine`` for ``days`` under the embedded default workload (seeded)."""
+    from pmtwin.machine import load_system
+    from pmtwin.workload.synthetic import default_workload
+
+    t0 = time.perf_counter()
+    system = load_system(machine)
+    pool_list = system.pools()
+    hbm80g = sum(p.node_count for p in pool_list if "hbm80g" in p.name)
+    jobs = default_workload(
+        days=days, seed=seed, partition_nodes=system.partition_node_counts(), hbm80g_nodes=hbm80g
+    )
+    pool_of_job = _route(jobs, system)
+    pools = _machine_pools(system)
+    config: dict[str, dict[str, Any]] = {
+        "run": {"command": "simulate", "policy": policy},
+        "machine": {"name": system.name},
+        "workload": {"generator": "default", "days": days, "seed": seed},
+    }
+    build_s = time.perf_counter() - t0
+    return _run(jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s)
+
+
+def _run(
+    jobs: JobTable,
+    pool_of_job: NDArray[np.int32],
+    pools: Pools,
+    policy: str,
+    skipped: dict[str, int],
+    config: dict[str, dict[str, Any]],
+    out_dir: Path,
+    progress: ProgressFactory | None,
+    input_s: float,
+) -> RunResult:
+    from pmtwin.results import compute_summary, level_series, write_run_dir
+
+    config["pools"] = {
+        name: int(cap) for name, cap in zip(pools.names, pools.capacity.tolist(), strict=True)
+    }
+    t0 = time.perf_counter()
+    callback = None
+    if progress is not None and len(jobs):
+        callback = progress(float(jobs.submit_s.min()), float(jobs.submit_s.max()))
+    schedule = run_schedule(
+        jobs, pool_of_job, pools.capacity, policy, pool_first_node=pools.first_node, progress=callback
+    )
+    t1 = time.perf_counter()
+    names = list(pools.names)
+    summary = compute_summary(
+        jobs, schedule, pool_names=names, pool_capacity=pools.capacity, skipped=skipped
+    )
+    series = level_series(jobs, schedule, pool_names=names, pool_capacity=pools.capacity)
+    write_run_dir(
+        out_dir, config_toml=dumps_toml(config), jobs=jobs, schedule=schedule, summary=summary,
+        series=series, pool_names=names,
+    )
+    t2 = time.perf_counter()
+    wall = {"input_s": input_s, "simulate_s": t1 - t0, "results_s": t2 - t1}
+    return RunResult(out_dir, jobs, schedule, pools, summary, config, wall)
+
+
+def _machine_pools(system: Machine) -> Pools:
+    pool_list = system.pools()
+    return Pools(
+        tuple(p.name for p in pool_list),
+        np.array([p.node_count for p in pool_list], np.int64),
+        np.array([p.first_node_id for p in pool_list], np.int64),
+    )
+
+
+def _route(jobs: JobTable, system: Machine) -> NDArray[np.int32]:
+    """The pool of each job, from its partition and constraint (resolved once per distinct pair)."""
+    pairs = jobs.partition.astype(np.int64) * len(jobs.constraint_names) + jobs.constraint
+    distinct, inverse = np.unique(pairs, return_inverse=True)
+    width = len(jobs.constraint_names)
+    targets = np.array(
+        [
+            system.pool_for(jobs.partition_names[int(c) // width], jobs.constraint_names[int(c) % width])
+            for c in distinct
+        ],
+        np.int32,
+    )
+    return targets[inverse].astype(np.int32)
+
+
+def _onto_machine(
+    jobs: JobTable, machine: str, partition: str
+) -> tuple[JobTable, NDArray[np.int32], Pools, int]:
+    """A processor trace mapped onto one partition of a machine model: sizes in whole nodes."""
+    from pmtwin.machine import load_system
+
+    system = load_system(machine)
+    pool_index = system.pool_for(partition)
+    target = system.pools()[pool_index]
+    node_type = system.node_type(target.node_type)
+    cores_per_node = node_type.cpus_per_node * system.cpu_spec(node_type).cores
+    nodes = -(-jobs.size // cores_per_node)
+    capped = int(np.count_nonzero(nodes > target.node_count))
+    mapped = JobTable(
+        job_id=jobs.job_id,
+        submit_s=jobs.submit_s,
+        work_s=jobs.work_s,
+        requested_s=jobs.requested_s,
+        size=np.minimum(nodes, target.node_count),
+        partition=np.zeros(len(jobs), np.int32),
+        partition_names=(partition,),
+        user=jobs.user,
+        group=jobs.group,
+    )
+    pool_of_job = np.full(len(jobs), pool_index, np.int32)
+    return mapped, pool_of_job, _machine_pools(system), capped
+
+
+def simulated_span_s(result: RunResult) -> float:
+    """Simulated time from the first submit to the last end (0 for an empty run)."""
+    if len(result.jobs) == 0:
+        return 0.0
+    return float(result.schedule.end_s.max() - result.jobs.submit_s.min())
+
+
+def rate_figures(result: RunResult) -> dict[str, float]:
+    """Speed of the run: jobs per wall second and simulated seconds per wall second (engine only and
+    end to end within the library call)."""
+    total = sum(result.wall_s.values())
+    sim = result.wall_s.get("simulate_s", math.nan)
+    span = simulated_span_s(result)
+    n = len(result.jobs)
+    return {
+        "jobs_per_s": n / total if total > 0 else math.inf,
+        "simulated_s_per_wall_s": span / total if total > 0 else math.inf,
+        "engine_jobs_per_s": n / sim if sim > 0 else math.inf,
+    }
