@@ -202,18 +202,16 @@ def advance(jobs: JobState, pools: PoolState, buf: Buffers, policy: int, until_s
 
     n_jobs = submit_s.shape[0]
     n_pools = capacity.shape[0]
-    i = next_submit[0]
     while True:
+        i = next_submit[0]
         has_submit = i < n_jobs
         has_end = heap_len[0] > 0
         if not has_submit and not has_end:
-            next_submit[0] = i
             return FINISHED
         t = submit_s[i] if has_submit else heap_t[0]
         if has_end and heap_t[0] < t:
             t = heap_t[0]
         if t > until_s:
-            next_submit[0] = i
             return STOPPED_AT_LIMIT
         # 1. releases
         while heap_len[0] > 0 and heap_t[0] == t:
@@ -227,6 +225,7 @@ def advance(jobs: JobState, pools: PoolState, buf: Buffers, policy: int, until_s
             queue_append(qhead, qtail, qlen, qnext, qprev, p, i)
             dirty[p] = 1
             i += 1
+        next_submit[0] = i
         # 3. one pass in every pool where something happened
         for p in range(n_pools):
             if dirty[p]:

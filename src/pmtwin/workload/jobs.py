@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +38,7 @@ class JobTable:
 
     def __post_init__(self) -> None:
         n = len(self.job_id)
-        fill = {
+        fill: dict[str, Callable[[], NDArray[Any]]] = {
             "user": lambda: np.full(n, UNKNOWN, np.int64),
             "group": lambda: np.full(n, UNKNOWN, np.int64),
             "constraint": lambda: np.zeros(n, np.int32),

@@ -1,0 +1,128 @@
+"""The pmtwin command through its runner: run directories, determinism, and errors for user mistakes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from pmtwin.cli.main import app
+from pmtwin.results import RUN_FILES
+
+runner = CliRunner()
+BAD_TRACE = (
+    "; MaxProcs: 8\n"
+    "1 0 0 10 2 -1 -1 2 20 -1 1 1 1 -1 1 1 -1 -1\n"
+    "2 5 0 ten 2 -1 -1 2 20 -1 1 1 1 -1 1 1 -1 -1\n"
+)
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_replay_writes_a_run_directory(traces_dir: Path, tmp_path: Path) -> None:
+    code, output = invoke("replay", str(traces_dir / "KTH-SP2-1996-2.1-cln.swf.gz"), "--out", str(tmp_path))
+    assert code == 0, output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(RUN_FILES)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["jobs"] == 28467
+    assert summary["skipped"]["total"] == 9
+    assert summary["skipped"]["by_reason"]["run<=0"] == 8
+    assert summary["skipped"]["by_reason"]["size<=0"] == 1
+    jobs = pq.read_table(tmp_path / "jobs.parquet").to_pydict()
+    assert len(jobs["job_id"]) == 28467
+    assert all(start >= submit for start, submit in zip(jobs["start_s"], jobs["submit_s"], strict=True))
+    assert 'policy = "easy"' in (tmp_path / "config.toml").read_text()
+
+
+def test_replay_onto_perlmutter_gives_disjoint_node_sets(traces_dir: Path, tmp_path: Path) -> None:
+    trace = traces_dir / "KTH-SP2-1996-2.1-cln.swf.gz"
+    code, output = invoke("replay", str(trace), "--machine", "perlmutter", "--partition", "cpu",
+                          "--out", str(tmp_path), "-q")
+    assert code == 0, output
+    table = pq.read_table(tmp_path / "jobs.parquet").to_pydict()
+    assert set(table["pool"]) == {"cpu"}
+    intervals: dict[int, list[tuple[float, float]]] = {}
+    for start, end, nodes, size in zip(table["start_s"], table["end_s"], table["nodes"], table["size"],
+                                       strict=True):
+        assert len(nodes) == size == len(set(nodes))
+        for node in nodes:
+            intervals.setdefault(node, []).append((start, end))
+    for spans in intervals.values():
+        spans.sort()
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))
+    assert min(intervals) >= 1792  # CPU nodes follow the GPU nodes
+
+
+def test_simulate_is_deterministic(tmp_path: Path) -> None:
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        code, output = invoke("simulate", "--days", "2", "--seed", "3", "--out", str(out), "-q")
+        assert code == 0, output
+    for name in RUN_FILES:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    summary = json.loads((outs[0] / "summary.json").read_text())
+    assert set(summary["pools"]) == {"gpu", "gpu:hbm80g", "cpu"}
+    assert summary["jobs"] > 1000
+
+
+def test_simulate_with_no_arguments_runs_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, output = invoke("simulate")
+    assert code == 0, output
+    config = (tmp_path / "runs" / "simulate" / "config.toml").read_text()
+    assert 'name = "perlmutter"' in config and "days = 30.0" in config
+    table = pq.read_table(tmp_path / "runs" / "simulate" / "jobs.parquet", columns=["pool", "nodes"])
+    assert table.num_rows > 50_000
+    assert np.all(np.diff(table.column("nodes").combine_chunks().offsets.to_numpy()) > 0)
+
+
+def test_machine_show_json_has_the_headline_figures() -> None:
+    code, output = invoke("machine", "show", "perlmutter-2021", "--json")
+    assert code == 0, output
+    assert "fp16" in output.lower() and "6144" in output.replace(",", "")
+    code, output = invoke("machine", "list")
+    assert output.split() == ["perlmutter", "perlmutter-2021"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["replay", "no-such-trace.swf"], "no-such-trace.swf"),
+        (["replay", "{kth}", "--policy", "sjf"], "unknown policy 'sjf'"),
+        (["replay", "{kth}", "--machine", "frontier"], "frontier"),
+        (["replay", "{kth}", "--machine", "perlmutter", "--partition", "bigmem"], "bigmem"),
+        (["simulate", "--days", "0"], "days"),
+        (["machine", "show", "frontier"], "frontier"),
+        (["replay", "{bad}"], "bad.swf:3"),
+    ],
+)
+def test_user_mistakes_give_one_error_line(
+    args: list[str], expected: str, traces_dir: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.swf"
+    bad.write_text(BAD_TRACE)
+    kth = str(traces_dir / "KTH-SP2-1996-2.1-cln.swf.gz")
+    filled = [a.replace("{kth}", kth).replace("{bad}", str(bad)) for a in args]
+    if filled[0] != "machine":
+        filled += ["--out", str(tmp_path / "run"), "-q"]
+    code, output = invoke(*filled)
+    assert code == 2, output
+    assert "error:" in output and expected in output
+    assert "Traceback" not in output
+
+
+def test_skip_bad_lines_counts_them(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.swf"
+    bad.write_text(BAD_TRACE)
+    code, output = invoke("replay", str(bad), "--skip-bad-lines", "--out", str(tmp_path / "run"), "-q")
+    assert code == 0, output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["jobs"] == 1
+    assert summary["skipped"]["total"] == summary["skipped"]["by_reason"]["malformed"] == 1

@@ -1,0 +1,29 @@
+"""The public names of ``pmtwin.workload`` (pinned), and a light import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pmtwin.workload
+
+
+def test_public_names() -> None:
+    assert sorted(pmtwin.workload.__all__) == [
+        "JobTable",
+        "SacctTrace",
+        "SwfTrace",
+        "WorkloadFormatError",
+        "read_jobs_parquet",
+        "read_sacct",
+        "read_swf",
+        "write_jobs_parquet",
+        "write_swf",
+    ]
+    assert issubclass(pmtwin.workload.WorkloadFormatError, ValueError)
+
+
+def test_import_loads_neither_numba_nor_pyarrow() -> None:
+    code = "import sys, pmtwin.workload; print('numba' in sys.modules, 'pyarrow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
