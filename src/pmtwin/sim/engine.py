@@ -13,15 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from pmtwin.sim import _kernel
-from pmtwin.sim._state import DONE, RUNNING, new_state
+from pmtwin import _native
+from pmtwin.sim._state import DONE, RUNNING, Buffers, JobState, PoolState, new_state
 from pmtwin.workload.jobs import JobTable
 
-POLICIES: dict[str, int] = {
-    "fcfs": _kernel.FCFS,
-    "easy": _kernel.EASY,
-    "conservative": _kernel.CONSERVATIVE,
-}
+POLICIES: dict[str, int] = {"fcfs": 0, "easy": 1, "conservative": 2}
+"""Policy names and their codes in the compiled engine (``_cnative.c``)."""
+FINISHED = 1
 
 
 class EngineInputError(ValueError):
@@ -78,12 +76,13 @@ class Engine:
             first,
         )
         self.finished = self.n_jobs == 0
+        self._c_state = _c_state(self.jobs, self.pools, self.buffers)
 
     def run(self, until_s: float = math.inf) -> bool:
         """Process every event at or before ``until_s``; True when all jobs have finished."""
         if not self.finished:
-            status = _kernel.advance(self.jobs, self.pools, self.buffers, POLICIES[self.policy], until_s)
-            self.finished = status == _kernel.FINISHED
+            status = _native.library().pm_advance(self._c_state, POLICIES[self.policy], until_s)
+            self.finished = status == FINISHED
         return self.finished
 
     def set_rates(self, jobs: NDArray[np.int64], rates: NDArray[np.float64], now_s: float) -> None:
@@ -126,6 +125,18 @@ class Engine:
         source_start = self.jobs.node_off[rank] - offsets[:-1]
         gather = np.repeat(source_start, size) + np.arange(offsets[-1])
         return Schedule(start, end, pool, offsets, self.buffers.node_ids[gather])
+
+
+def _c_state(jobs: JobState, pools: PoolState, buffers: Buffers) -> _native.EngineState:
+    """The C view of the state: a pointer per array (the arrays stay owned by the named tuples)."""
+    arrays = {**jobs._asdict(), **pools._asdict(), **buffers._asdict()}
+    pointers = {name: _native.pointer(arrays[name], dtype) for name, dtype in _native.ENGINE_FIELDS}
+    return _native.EngineState(
+        **pointers,
+        n_jobs=len(jobs.submit_s),
+        n_pools=len(pools.capacity),
+        assign_nodes=int(buffers.assign_nodes[0]),
+    )
 
 
 def run_schedule(

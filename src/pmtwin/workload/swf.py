@@ -87,9 +87,7 @@ def _read_lines(path: str | Path, skip_bad_lines: bool) -> _Lines:
     from pmtwin.workload._swf_scan import scan_swf  # compiled code: loaded on first use
 
     data = read_bytes(path)
-    buf = np.frombuffer(data, np.uint8)
-    whole = np.isin(np.arange(len(fmt.FIELD_NAMES)), fmt.INTEGER_FIELDS)
-    fields, line_no, start, end, exact, comment_start, comment_end = scan_swf(buf, whole)
+    fields, line_no, start, end, exact, comment_start, comment_end = scan_swf(data)
     malformed: list[int] = []
     for row in np.flatnonzero(~exact).tolist():
         try:

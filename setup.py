@@ -1,0 +1,5 @@
+"""Build of the compiled hot loops (plain C, loaded through ctypes); everything else is in pyproject.toml."""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("pmtwin._cnative", ["src/pmtwin/_cnative.c"], extra_compile_args=["-O2"])])

@@ -1,0 +1,468 @@
+/* pmtwin's compiled hot loops: the event engine (scheduling-semantics.md, implemented exactly) and the
+ * SWF byte scanner. Plain C over arrays owned by Python (numpy), called through ctypes, which releases
+ * the GIL for the duration of a call. Nothing here allocates memory.
+ *
+ * Engine: jobs are indexed in canonical order (submit time, job id). At each timestamp t: every job
+ * ending at t releases its units, then every job arriving at t joins its pool's queue, then each pool in
+ * which something happened gets exactly one pass. A pool where nothing happened at t would start
+ * nothing (its free units, queue and estimated ends are unchanged and t only grew), so skipping it is
+ * exact.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+enum { POLICY_FCFS = 0, POLICY_EASY = 1, POLICY_CONSERVATIVE = 2 };
+enum { QUEUED = 1, RUNNING = 2, DONE = 3 };
+enum { STOPPED_AT_LIMIT = 0, FINISHED = 1 };
+#define NO_JOB (-1)
+
+/* Field order and meaning mirror pmtwin/sim/_state.py (JobState, PoolState, Buffers). */
+typedef struct {
+    const double *submit_s, *requested_s;
+    const int64_t *size, *pool;
+    double *work_left, *rate, *last_s, *start_s, *end_s;
+    int8_t *status;
+    int64_t *qnext, *qprev;
+    const int64_t *node_off;
+
+    const int64_t *capacity;
+    int64_t *free, *qhead, *qtail, *qlen;
+    int8_t *dirty;
+    const int64_t *run_base, *run_end;
+    int64_t *run_lo, *run_hi;
+    const int64_t *node_base;
+    int64_t *node_len;
+
+    double *run_key;
+    int64_t *run_job;
+    double *heap_t;
+    int64_t *heap_j, *heap_len;
+    int64_t *free_nodes, *node_ids;
+    double *prof_t;
+    int64_t *prof_free;
+    int64_t *next_submit;
+    int64_t n_jobs, n_pools, assign_nodes;
+} State;
+
+/* ------------------------------------------------------------ end-event heap: (time, job), min first */
+
+static inline int heap_less(double ta, int64_t ja, double tb, int64_t jb) {
+    return ta < tb || (ta == tb && ja < jb);
+}
+
+static void heap_push(State *s, double t, int64_t j) {
+    int64_t i = (*s->heap_len)++;
+    while (i > 0) {
+        int64_t parent = (i - 1) >> 1;
+        if (!heap_less(t, j, s->heap_t[parent], s->heap_j[parent])) break;
+        s->heap_t[i] = s->heap_t[parent];
+        s->heap_j[i] = s->heap_j[parent];
+        i = parent;
+    }
+    s->heap_t[i] = t;
+    s->heap_j[i] = j;
+}
+
+static void heap_pop(State *s) {
+    int64_t n = --(*s->heap_len);
+    double t = s->heap_t[n];
+    int64_t j = s->heap_j[n], i = 0;
+    for (;;) {
+        int64_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && heap_less(s->heap_t[child + 1], s->heap_j[child + 1], s->heap_t[child],
+                                       s->heap_j[child]))
+            child++;
+        if (!heap_less(s->heap_t[child], s->heap_j[child], t, j)) break;
+        s->heap_t[i] = s->heap_t[child];
+        s->heap_j[i] = s->heap_j[child];
+        i = child;
+    }
+    s->heap_t[i] = t;
+    s->heap_j[i] = j;
+}
+
+/* ------------------------------------------------------------ free-node min-heap of one pool */
+
+static void node_push(int64_t *heap, int64_t len, int64_t node) {
+    int64_t i = len;
+    while (i > 0) {
+        int64_t parent = (i - 1) >> 1;
+        if (heap[parent] <= node) break;
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = node;
+}
+
+static int64_t node_pop(int64_t *heap, int64_t len) {
+    int64_t top = heap[0], n = len - 1, last = heap[n], i = 0;
+    for (;;) {
+        int64_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && heap[child + 1] < heap[child]) child++;
+        if (last <= heap[child]) break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    if (n > 0) heap[i] = last;
+    return top;
+}
+
+/* ------------------------------------------------------------ per-pool queues (doubly linked lists) */
+
+static void queue_append(State *s, int64_t p, int64_t j) {
+    int64_t tail = s->qtail[p];
+    s->qprev[j] = tail;
+    s->qnext[j] = NO_JOB;
+    if (tail == NO_JOB) s->qhead[p] = j; else s->qnext[tail] = j;
+    s->qtail[p] = j;
+    s->qlen[p]++;
+}
+
+static void queue_remove(State *s, int64_t p, int64_t j) {
+    int64_t prev = s->qprev[j], next = s->qnext[j];
+    if (prev == NO_JOB) s->qhead[p] = next; else s->qnext[prev] = next;
+    if (next == NO_JOB) s->qtail[p] = prev; else s->qprev[next] = prev;
+    s->qlen[p]--;
+}
+
+/* ------------------------------------------------------------ running set by (estimated end, job)
+ * A pool's running jobs occupy run_key/run_job[lo:hi] inside its slice [base:end); an insert or removal
+ * shifts the shorter side (ends are mostly near the front, starts near the back). When a side has no
+ * room left, the entries are re-centred in the slice. */
+
+static int64_t run_search(const State *s, int64_t lo, int64_t hi, double key, int64_t j) {
+    while (lo < hi) {
+        int64_t mid = (lo + hi) >> 1;
+        if (heap_less(s->run_key[mid], s->run_job[mid], key, j)) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static void run_move(State *s, int64_t to, int64_t from, int64_t count) {
+    memmove(s->run_key + to, s->run_key + from, (size_t)count * sizeof(double));
+    memmove(s->run_job + to, s->run_job + from, (size_t)count * sizeof(int64_t));
+}
+
+static void run_insert(State *s, int64_t p, double key, int64_t j) {
+    int64_t lo = s->run_lo[p], hi = s->run_hi[p];
+    if (lo == s->run_base[p] || hi == s->run_end[p]) {
+        int64_t count = hi - lo;
+        int64_t new_lo = s->run_base[p] + (s->run_end[p] - s->run_base[p] - count) / 2;
+        run_move(s, new_lo, lo, count);
+        hi += new_lo - lo;
+        lo = new_lo;
+    }
+    int64_t pos = run_search(s, lo, hi, key, j);
+    if (pos - lo < hi - pos) {
+        run_move(s, lo - 1, lo, pos - lo);
+        lo--;
+        pos--;
+    } else {
+        run_move(s, pos + 1, pos, hi - pos);
+        hi++;
+    }
+    s->run_key[pos] = key;
+    s->run_job[pos] = j;
+    s->run_lo[p] = lo;
+    s->run_hi[p] = hi;
+}
+
+static void run_remove(State *s, int64_t p, double key, int64_t j) {
+    int64_t lo = s->run_lo[p], hi = s->run_hi[p];
+    int64_t pos = run_search(s, lo, hi, key, j);
+    if (pos - lo < hi - pos) {
+        run_move(s, lo + 1, lo, pos - lo);
+        s->run_lo[p] = lo + 1;
+    } else {
+        run_move(s, pos, pos + 1, hi - pos - 1);
+        s->run_hi[p] = hi - 1;
+    }
+}
+
+/* ------------------------------------------------------------ starting and releasing jobs */
+
+static void start_job(State *s, int64_t j, double t) {
+    int64_t p = s->pool[j];
+    queue_remove(s, p, j);
+    s->free[p] -= s->size[j];
+    s->status[j] = RUNNING;
+    s->start_s[j] = t;
+    s->last_s[j] = t;
+    double end = t + s->work_left[j] / s->rate[j];
+    s->end_s[j] = end;
+    heap_push(s, end, j);
+    run_insert(s, p, t + s->requested_s[j], j);
+    if (s->assign_nodes) {
+        int64_t *heap = s->free_nodes + s->node_base[p];
+        for (int64_t k = s->node_off[j]; k < s->node_off[j + 1]; k++)
+            s->node_ids[k] = node_pop(heap, s->node_len[p]--);
+    }
+}
+
+static void release_job(State *s, int64_t j, double t) {
+    int64_t p = s->pool[j];
+    s->free[p] += s->size[j];
+    s->dirty[p] = 1;
+    s->status[j] = DONE;
+    s->work_left[j] = 0.0;
+    s->last_s[j] = t;
+    run_remove(s, p, s->start_s[j] + s->requested_s[j], j);
+    if (s->assign_nodes) {
+        int64_t *heap = s->free_nodes + s->node_base[p];
+        for (int64_t k = s->node_off[j]; k < s->node_off[j + 1]; k++)
+            node_push(heap, s->node_len[p]++, s->node_ids[k]);
+    }
+}
+
+/* ------------------------------------------------------------ policies */
+
+static inline double at_least(double x, double t) { return x > t ? x : t; }
+
+/* Start jobs from the head of the queue while the head fits. */
+static void fcfs_step(State *s, int64_t p, double t) {
+    int64_t j = s->qhead[p];
+    while (j != NO_JOB && s->size[j] <= s->free[p]) {
+        int64_t next = s->qnext[j];
+        start_job(s, j, t);
+        j = next;
+    }
+}
+
+static void easy_pass(State *s, int64_t p, double t) {
+    fcfs_step(s, p, t);
+    int64_t head = s->qhead[p];
+    if (head == NO_JOB || s->free[p] == 0) return; /* every job needs at least one unit */
+    int64_t first = s->qnext[head];
+    while (first != NO_JOB && s->size[first] > s->free[p]) first = s->qnext[first];
+    if (first == NO_JOB) return; /* no later job fits in the free units: nothing can start */
+    /* Shadow time: the earliest estimated end by which enough units are released for the head; extra:
+     * the units free then beyond the head's need, counting every job that ends by the shadow time. */
+    int64_t need = s->size[head] - s->free[p], acc = 0, k = s->run_lo[p], hi = s->run_hi[p];
+    for (; k < hi; k++) {
+        acc += s->size[s->run_job[k]];
+        if (acc >= need) break;
+    }
+    double shadow = at_least(s->run_key[k], t);
+    for (k++; k < hi && at_least(s->run_key[k], t) == shadow; k++) acc += s->size[s->run_job[k]];
+    int64_t extra = s->free[p] + acc - s->size[head];
+    for (int64_t j = first; j != NO_JOB && s->free[p] > 0;) {
+        int64_t next = s->qnext[j];
+        if (s->size[j] <= s->free[p]) {
+            if (t + s->requested_s[j] <= shadow) {
+                start_job(s, j, t);
+            } else if (s->size[j] <= extra) {
+                extra -= s->size[j];
+                start_job(s, j, t);
+            }
+        }
+        j = next;
+    }
+}
+
+/* Availability profile from running jobs' estimated ends: steps (prof_t[i], prof_free[i]), the last
+ * lasting forever. Returns the number of steps. */
+static int64_t build_profile(State *s, int64_t p, double t) {
+    double *pt = s->prof_t;
+    int64_t *pf = s->prof_free, n = 1;
+    pt[0] = t;
+    pf[0] = s->free[p];
+    for (int64_t k = s->run_lo[p]; k < s->run_hi[p]; k++) {
+        double e = at_least(s->run_key[k], t);
+        int64_t units = s->size[s->run_job[k]];
+        if (e == pt[n - 1]) {
+            pf[n - 1] += units;
+        } else {
+            pt[n] = e;
+            pf[n] = pf[n - 1] + units;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Index of the earliest step at which `units` stay free for `duration`. */
+static int64_t earliest_fit(const double *pt, const int64_t *pf, int64_t n, int64_t units, double duration) {
+    int64_t k = 0;
+    for (;;) {
+        if (pf[k] < units) { k++; continue; }
+        double end = pt[k] + duration;
+        int64_t m = k + 1;
+        while (m < n && pt[m] < end && pf[m] >= units) m++;
+        if (m == n || pt[m] >= end) return k;
+        k = m + 1;
+    }
+}
+
+/* Take `units` from step k on for `duration`; returns the new number of steps. */
+static int64_t reserve(double *pt, int64_t *pf, int64_t n, int64_t k, int64_t units, double duration) {
+    double end = pt[k] + duration;
+    int64_t m = k + 1;
+    while (m < n && pt[m] < end) m++;
+    if (m == n || pt[m] != end) {
+        memmove(pt + m + 1, pt + m, (size_t)(n - m) * sizeof(double));
+        memmove(pf + m + 1, pf + m, (size_t)(n - m) * sizeof(int64_t));
+        pt[m] = end;
+        pf[m] = pf[m - 1];
+        n++;
+    }
+    for (int64_t x = k; x < m; x++) pf[x] -= units;
+    return n;
+}
+
+/* Reservations for every queued job in queue order, from scratch; a job reserved at t starts now. Jobs
+ * after the last one that fits in the units free now can neither start nor move an earlier reservation,
+ * so the pass stops there (and as soon as no unit is free). */
+static void conservative_pass(State *s, int64_t p, double t) {
+    int64_t last = s->qtail[p];
+    while (last != NO_JOB && s->size[last] > s->free[p]) last = s->qprev[last];
+    if (last == NO_JOB) return;
+    int64_t n = build_profile(s, p, t);
+    for (int64_t j = s->qhead[p]; s->free[p] > 0;) {
+        int64_t next = s->qnext[j];
+        int64_t k = earliest_fit(s->prof_t, s->prof_free, n, s->size[j], s->requested_s[j]);
+        n = reserve(s->prof_t, s->prof_free, n, k, s->size[j], s->requested_s[j]);
+        if (k == 0) start_job(s, j, t);
+        if (j == last) break;
+        j = next;
+    }
+}
+
+/* Run events up to and including time `until_s`; returns FINISHED when no event is left. */
+int pm_advance(State *s, int policy, double until_s) {
+    for (;;) {
+        int64_t i = *s->next_submit;
+        int has_submit = i < s->n_jobs, has_end = *s->heap_len > 0;
+        if (!has_submit && !has_end) return FINISHED;
+        double t = has_submit ? s->submit_s[i] : s->heap_t[0];
+        if (has_end && s->heap_t[0] < t) t = s->heap_t[0];
+        if (t > until_s) return STOPPED_AT_LIMIT;
+        /* 1. releases */
+        while (*s->heap_len > 0 && s->heap_t[0] == t) {
+            int64_t j = s->heap_j[0];
+            heap_pop(s);
+            release_job(s, j, t);
+        }
+        /* 2. arrivals, in canonical order */
+        for (; i < s->n_jobs && s->submit_s[i] == t; i++) {
+            int64_t p = s->pool[i];
+            s->status[i] = QUEUED;
+            queue_append(s, p, i);
+            s->dirty[p] = 1;
+        }
+        *s->next_submit = i;
+        /* 3. one pass in every pool where something happened */
+        for (int64_t p = 0; p < s->n_pools; p++) {
+            if (!s->dirty[p]) continue;
+            s->dirty[p] = 0;
+            if (policy == POLICY_EASY) easy_pass(s, p, t);
+            else if (policy == POLICY_CONSERVATIVE) conservative_pass(s, p, t);
+            else fcfs_step(s, p, t);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ SWF byte scanner
+ * Data lines to an (n, 18) float64 array in one pass. Only plain decimal numbers that convert exactly
+ * are read: at most 15 significant digits and 22 decimals, so mantissa / 10^decimals is one correctly
+ * rounded division and equals Python's float(). A line with anything else (another field count, an
+ * exponent, another character, a fraction in a whole-number field) is flagged for the plain parser. */
+
+#define SWF_FIELDS 18
+#define MAX_DIGITS 15
+#define MAX_DECIMALS 22
+
+static inline int is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+static int64_t line_end(const uint8_t *buf, int64_t i, int64_t n) {
+    while (i < n && buf[i] != '\n') i++;
+    return i;
+}
+
+/* The number at buf[*i]; advances *i; returns 1 when read exactly. */
+static int parse_number(const uint8_t *buf, int64_t *pi, int64_t n, double *value) {
+    static const double pow10[MAX_DECIMALS + 1] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int64_t i = *pi;
+    int negative = buf[i] == '-';
+    if (negative || buf[i] == '+') i++;
+    int64_t mantissa = 0;
+    int digits = 0, significant = 0, decimals = 0, dot = 0;
+    for (; i < n; i++) {
+        uint8_t c = buf[i];
+        if (c >= '0' && c <= '9') {
+            digits++;
+            if (significant > 0 || c != '0') significant++;
+            if (significant <= MAX_DIGITS) mantissa = mantissa * 10 + (c - '0');
+            if (dot) decimals++;
+        } else if (c == '.' && !dot) {
+            dot = 1;
+        } else {
+            break;
+        }
+    }
+    *pi = i;
+    if (digits == 0 || significant > MAX_DIGITS || decimals > MAX_DECIMALS) return 0;
+    if (i < n && buf[i] != '\n' && !is_space(buf[i])) return 0;
+    double v = (double)mantissa / pow10[decimals];
+    *value = negative ? -v : v;
+    return 1;
+}
+
+/* Reads the data line at buf[i] into row; returns 1 when all 18 fields were read exactly. */
+static int parse_line(const uint8_t *buf, int64_t *pi, int64_t n, const uint8_t *whole, double *row) {
+    int64_t i = *pi;
+    for (int field = 0;; field++) {
+        while (i < n && is_space(buf[i])) i++;
+        if (i == n || buf[i] == '\n') { *pi = i; return field == SWF_FIELDS; }
+        double value = 0.0;
+        if (field == SWF_FIELDS || !parse_number(buf, &i, n, &value) ||
+            (whole[field] && value != (double)(int64_t)value)) {
+            *pi = line_end(buf, i, n);
+            return 0;
+        }
+        row[field] = value;
+    }
+}
+
+/* Scan an SWF file's bytes. Outputs per data line: its 18 values (row-major, unspecified where not read
+ * exactly), 1-based line number, byte range, exactness; per ';' comment line its byte range. Each output
+ * array holds at least (number of newlines + 1) entries. counts[0] = data lines, counts[1] = comments. */
+void pm_scan_swf(const uint8_t *buf, int64_t n, const uint8_t *whole, double *values, int64_t *line_no,
+                 int64_t *line_start, int64_t *line_stop, uint8_t *exact, int64_t *comment_start,
+                 int64_t *comment_stop, int64_t *counts) {
+    int64_t pos = 0, line = 0, rows = 0, comments = 0;
+    while (pos < n) {
+        line++;
+        int64_t i = pos, end;
+        while (i < n && is_space(buf[i])) i++;
+        if (i < n && buf[i] == ';') {
+            end = line_end(buf, i, n);
+            comment_start[comments] = pos;
+            comment_stop[comments] = end;
+            comments++;
+        } else if (i < n && buf[i] != '\n') {
+            exact[rows] = (uint8_t)parse_line(buf, &i, n, whole, values + rows * SWF_FIELDS);
+            end = i;
+            line_no[rows] = line;
+            line_start[rows] = pos;
+            line_stop[rows] = end;
+            rows++;
+        } else {
+            end = i;
+        }
+        pos = end + 1;
+    }
+    counts[0] = rows;
+    counts[1] = comments;
+}
+
+/* An importable module, so that the package can locate this library; its functions are called through
+ * ctypes. */
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cnative",
+                                    "pmtwin's compiled hot loops (called through ctypes).", -1, NULL};
+
+PyMODINIT_FUNC PyInit__cnative(void) { return PyModule_Create(&module); }
