@@ -42,6 +42,8 @@ typedef struct {
     double *prof_t;
     int64_t *prof_free;
     int64_t *next_submit;
+    int8_t *released;   /* per pool: a job ended since the pool's last pass */
+    int64_t *prof_meta; /* cached profile: [pool it belongs to or -1, steps, queued jobs reserved in it] */
     int64_t n_jobs, n_pools, assign_nodes;
 } State;
 
@@ -206,6 +208,7 @@ static void release_job(State *s, int64_t j, double t) {
     int64_t p = s->pool[j];
     s->free[p] += s->size[j];
     s->dirty[p] = 1;
+    s->released[p] = 1;
     s->status[j] = DONE;
     s->work_left[j] = 0.0;
     s->last_s[j] = t;
@@ -312,22 +315,47 @@ static int64_t reserve(double *pt, int64_t *pf, int64_t n, int64_t k, int64_t un
     return n;
 }
 
-/* Reservations for every queued job in queue order, from scratch; a job reserved at t starts now. Jobs
- * after the last one that fits in the units free now can neither start nor move an earlier reservation,
- * so the pass stops there (and as soon as no unit is free). */
+/* Reservations for every queued job in queue order; a job reserved at t starts now. Jobs after the last
+ * one that fits in the units free now can neither start nor move an earlier reservation, so the pass
+ * stops there (and as soon as no unit is free).
+ *
+ * Reservations are recomputed from scratch after any job of the pool ended. When only arrivals happened
+ * since the pool's previous pass, the previous profile is exactly what a recomputation would give: the
+ * running set changed only by the jobs that pass started (already in the profile with the same
+ * intervals), and every step after its first lies after t (a running job's estimated end is not before
+ * its actual end, which is after t; reservations end after they start). So the pass moves the profile's
+ * first step to t and goes on from the first queued job not yet reserved in it. */
 static void conservative_pass(State *s, int64_t p, double t) {
+    int64_t *meta = s->prof_meta;
+    int reuse = meta[0] == p && !s->released[p];
     int64_t last = s->qtail[p];
     while (last != NO_JOB && s->size[last] > s->free[p]) last = s->qprev[last];
-    if (last == NO_JOB) return;
-    int64_t n = build_profile(s, p, t);
-    for (int64_t j = s->qhead[p]; s->free[p] > 0;) {
+    if (last == NO_JOB) {
+        if (!reuse) meta[0] = -1;
+        return;
+    }
+    int64_t n, reserved = 0, j = s->qhead[p];
+    if (reuse) {
+        n = meta[1];
+        s->prof_t[0] = t;
+        for (; reserved < meta[2]; reserved++) {
+            if (j == last) return; /* the jobs that could start are already reserved later than t */
+            j = s->qnext[j];
+        }
+    } else {
+        n = build_profile(s, p, t);
+    }
+    while (s->free[p] > 0) {
         int64_t next = s->qnext[j];
         int64_t k = earliest_fit(s->prof_t, s->prof_free, n, s->size[j], s->requested_s[j]);
         n = reserve(s->prof_t, s->prof_free, n, k, s->size[j], s->requested_s[j]);
-        if (k == 0) start_job(s, j, t);
+        if (k == 0) start_job(s, j, t); else reserved++;
         if (j == last) break;
         j = next;
     }
+    meta[0] = p;
+    meta[1] = n;
+    meta[2] = reserved;
 }
 
 /* Run events up to and including time `until_s`; returns FINISHED when no event is left. */
@@ -360,6 +388,7 @@ int pm_advance(State *s, int policy, double until_s) {
             if (policy == POLICY_EASY) easy_pass(s, p, t);
             else if (policy == POLICY_CONSERVATIVE) conservative_pass(s, p, t);
             else fcfs_step(s, p, t);
+            s->released[p] = 0;
         }
     }
 }

@@ -92,10 +92,11 @@ def test_lowest_free_node_ids_first() -> None:
     assert schedule.start_s.tolist() == [0, 0, 5, 10]
 
 
-def test_rate_change_moves_the_end_and_the_queue() -> None:
+@pytest.mark.parametrize("policy", ["fcfs", "easy", "conservative"])
+def test_rate_change_moves_the_end_and_the_queue(policy: str) -> None:
     """Halving a running job's rate halfway doubles its remaining time; the waiting job starts later."""
     jobs = table([0, 1], [100, 10], [2, 2], [400, 10])
-    engine = Engine(jobs, np.zeros(2, np.int32), np.array([2]), "fcfs")
+    engine = Engine(jobs, np.zeros(2, np.int32), np.array([2]), policy)
     assert not engine.run(until_s=50)
     engine.set_rates(np.array([0]), np.array([0.5]), now_s=50)
     assert engine.run()

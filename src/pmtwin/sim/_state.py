@@ -52,6 +52,7 @@ class PoolState(NamedTuple):
     node_base: NDArray[np.int64]  # min-heap of free node ids in free_nodes[node_base:node_base+node_len]
     node_len: NDArray[np.int64]
     first_node: NDArray[np.int64]
+    released: NDArray[np.int8]  # a job ended in the pool since its last pass
 
 
 class Buffers(NamedTuple):
@@ -68,6 +69,7 @@ class Buffers(NamedTuple):
     prof_free: NDArray[np.int64]
     next_submit: NDArray[np.int64]  # one element: the next job (canonical index) to arrive
     assign_nodes: NDArray[np.int8]  # one element: 1 to record node ids
+    prof_meta: NDArray[np.int64]  # cached conservative profile: [pool or -1, steps, queued jobs reserved]
 
 
 def new_state(
@@ -123,6 +125,7 @@ def new_state(
         node_base=node_base,
         node_len=node_room.copy(),
         first_node=first_node.copy() if first_node is not None else np.zeros(n_pools, np.int64),
+        released=np.zeros(n_pools, np.int8),
     )
     free_nodes = np.empty(int(node_room.sum()), np.int64)
     if assign:
@@ -143,5 +146,6 @@ def new_state(
         prof_free=np.zeros(profile_room, np.int64),
         next_submit=np.zeros(1, np.int64),
         assign_nodes=np.array([1 if assign else 0], np.int8),
+        prof_meta=np.array([-1, 0, 0], np.int64),
     )
     return jobs, pools, buffers

@@ -98,6 +98,7 @@ class Engine:
         state.rate[jobs] = rates
         state.end_s[jobs] = now_s + state.work_left[jobs] / rates
         self._rebuild_end_heap()
+        self.buffers.prof_meta[0] = -1  # the next conservative pass recomputes reservations
 
     def _rebuild_end_heap(self) -> None:
         running = np.flatnonzero(self.jobs.status == RUNNING)
