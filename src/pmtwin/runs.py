@@ -54,43 +54,104 @@ class RunResult:
     wall_s: dict[str, float] = field(default_factory=dict)
 
 
+TRACE_FORMATS = ("auto", "swf", "sacct", "parquet")
+
+
+@dataclass(frozen=True)
+class LoadedTrace:
+    """A trace read for replay: the jobs (sizes in the trace's ``unit``), skipped jobs by reason, the pool
+    size a single-pool replay uses, and what the run's config records about the trace."""
+
+    jobs: JobTable
+    skipped: dict[str, int]
+    capacity: int
+    unit: str
+    config: dict[str, Any]
+
+
 def replay(
     trace: Path,
     *,
     out_dir: Path,
     policy: str = "easy",
+    trace_format: str = "auto",
     machine: str | None = None,
     partition: str = DEFAULT_REPLAY_PARTITION,
     capacity: int | None = None,
     skip_bad_lines: bool = False,
+    tz: str = "UTC",
     progress: ProgressFactory | None = None,
 ) -> RunResult:
-    """Replay an SWF trace. Without ``machine``: one pool of processors sized from the header (or
-    ``capacity``). With ``machine``: jobs run on ``partition`` of that system, sizes converted from
-    processors to whole nodes (ceil(processors / cores per node), capped at the pool's node count)."""
-    from pmtwin.workload.swf import read_swf
-
+    """Replay a trace (SWF, sacct ``--parsable2`` or a Parquet job table; ``auto`` tells them apart by
+    name and content). Without ``machine``: one pool sized from the SWF header, else by ``capacity``,
+    else by the largest job. With ``machine``: an SWF trace runs on ``partition`` of that system, its
+    processors converted to whole nodes (ceil(processors / cores per node), capped at the pool's node
+    count); sacct and Parquet jobs (sizes in nodes) run in the pool of their own partition and
+    constraint."""
     t0 = time.perf_counter()
-    trace_data = read_swf(trace, capacity=capacity, skip_bad_lines=skip_bad_lines)
-    jobs = trace_data.jobs
+    fmt = detect_format(trace) if trace_format == "auto" else trace_format
+    loaded = load_trace(trace, fmt, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz)
+    jobs = loaded.jobs
     config: dict[str, dict[str, Any]] = {
         "run": {"command": "replay", "policy": policy},
-        "trace": {
-            "path": str(Path(trace).resolve()),
-            "records": trace_data.records,
-            "capacity_processors": trace_data.capacity,
-            "capacity_source": trace_data.capacity_source,
-            "capped_jobs": trace_data.capped,
-        },
+        "trace": {"path": str(Path(trace).resolve()), "format": fmt, **loaded.config},
     }
     if machine is None:
-        pools = Pools(("processors",), np.array([trace_data.capacity], np.int64), None)
+        pools = Pools((loaded.unit,), np.array([loaded.capacity], np.int64), None)
         pool_of_job = np.zeros(len(jobs), np.int32)
-    else:
+    elif fmt == "swf":
         jobs, pool_of_job, pools, capped_nodes = _onto_machine(jobs, machine, partition)
         config["machine"] = {"name": machine, "partition": partition, "jobs_capped_to_pool": capped_nodes}
+    else:
+        from pmtwin.machine import load_system
+
+        system = load_system(machine)
+        pool_of_job, pools = _route(jobs, system), _machine_pools(system)
+        config["machine"] = {"name": machine}
     read_s = time.perf_counter() - t0
-    return _run(jobs, pool_of_job, pools, policy, dict(trace_data.skipped), config, out_dir, progress, read_s)
+    return _run(jobs, pool_of_job, pools, policy, loaded.skipped, config, out_dir, progress, read_s)
+
+
+def detect_format(path: Path) -> str:
+    """``parquet`` or ``swf`` by file name, else ``sacct`` when the first line holds ``|``, else ``swf``."""
+    name = Path(path).name.lower()
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".swf", ".swf.gz")):
+        return "swf"
+    from pmtwin.workload._files import read_bytes
+
+    first = read_bytes(path)[:4096].split(b"\n", 1)[0]
+    return "sacct" if b"|" in first else "swf"
+
+
+def load_trace(path: Path, fmt: str, *, capacity: int | None, skip_bad_lines: bool, tz: str) -> LoadedTrace:
+    """Read a trace of a known format (see ``replay``)."""
+    if fmt == "swf":
+        from pmtwin.workload.swf import read_swf
+
+        swf = read_swf(path, capacity=capacity, skip_bad_lines=skip_bad_lines)
+        facts = {"records": swf.records, "capacity_source": swf.capacity_source, "capped_jobs": swf.capped}
+        return LoadedTrace(swf.jobs, dict(swf.skipped), swf.capacity, "processors", facts)
+    if fmt == "sacct":
+        from pmtwin.workload.sacct import read_sacct
+
+        sacct = read_sacct(path, tz=tz, skip_bad_lines=skip_bad_lines)
+        jobs, skipped, unit = sacct.jobs, dict(sacct.skipped), "nodes"
+        facts = {"records": sacct.records, "time_zone": tz, "unlimited_time_limits": sacct.unlimited}
+    elif fmt == "parquet":
+        from pmtwin.workload.parquet_io import read_jobs_parquet
+
+        jobs, skipped, unit = read_jobs_parquet(path), {}, "units"
+        facts = {"records": len(jobs)}
+    else:
+        raise ValueError(f"unknown trace format {fmt!r}; choose one of {', '.join(TRACE_FORMATS)}")
+    largest = int(jobs.size.max()) if len(jobs) else 1
+    pool_size = largest if capacity is None else capacity
+    if pool_size <= 0:
+        raise ValueError(f"capacity must be positive, got {pool_size}")
+    facts["capacity_source"] = "largest size" if capacity is None else "override"
+    return LoadedTrace(jobs, skipped, pool_size, unit, facts)
 
 
 def simulate(

@@ -126,3 +126,39 @@ def test_skip_bad_lines_counts_them(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["jobs"] == 1
     assert summary["skipped"]["total"] == summary["skipped"]["by_reason"]["malformed"] == 1
+
+
+SACCT_FIXTURE = Path(__file__).resolve().parents[1] / "workload" / "data" / "sacct_perlmutter.txt"
+
+
+def test_replay_reads_sacct_output(tmp_path: Path) -> None:
+    from pmtwin.workload import read_sacct
+
+    expected = read_sacct(SACCT_FIXTURE)
+    code, output = invoke("replay", str(SACCT_FIXTURE), "--out", str(tmp_path), "-q")
+    assert code == 0, output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["jobs"] == len(expected.jobs)
+    assert summary["skipped"]["total"] == sum(expected.skipped.values())
+    assert list(summary["pools"]) == ["nodes"]
+    assert 'format = "sacct"' in (tmp_path / "config.toml").read_text()
+
+
+def test_replay_routes_a_parquet_job_table_onto_pools(tmp_path: Path) -> None:
+    from pmtwin.workload import write_jobs_parquet
+    from pmtwin.workload.synthetic import default_workload
+
+    jobs = default_workload(days=0.5, seed=1, partition_nodes={"gpu": 1792, "cpu": 3072}, hbm80g_nodes=256)
+    write_jobs_parquet(jobs, tmp_path / "jobs.parquet")
+    code, output = invoke("replay", str(tmp_path / "jobs.parquet"), "--machine", "perlmutter",
+                          "--out", str(tmp_path / "run"), "-q")
+    assert code == 0, output
+    table = pq.read_table(tmp_path / "run" / "jobs.parquet").to_pydict()
+    routed = {(part, pool) for part, pool in zip(table["partition"], table["pool"], strict=True)}
+    assert routed == {("gpu", "gpu"), ("gpu", "gpu:hbm80g"), ("cpu", "cpu")}
+    assert len(table["job_id"]) == len(jobs)
+
+
+def test_replay_with_an_unknown_format_is_a_user_error(tmp_path: Path) -> None:
+    code, output = invoke("replay", str(SACCT_FIXTURE), "--format", "csv", "--out", str(tmp_path), "-q")
+    assert code == 2 and "unknown trace format 'csv'" in output

@@ -58,16 +58,24 @@ def simulate(
 
 @app.command()
 def replay(
-    trace: Annotated[Path, typer.Argument(help="SWF trace (.swf or .swf.gz).")],
+    trace: Annotated[Path, typer.Argument(help="Trace: SWF (.swf, .swf.gz), sacct --parsable2, Parquet.")],
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
+    trace_format: Annotated[
+        str, typer.Option("--format", help="auto, swf, sacct or parquet (auto: by name and content).")
+    ] = "auto",
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/TRACE-POLICY).")] = None,
     machine: Annotated[
-        str | None, typer.Option(help="Map the trace onto this system (sizes become whole nodes).")
+        str | None,
+        typer.Option(help="Run on this system: SWF processors become whole nodes of --partition; "
+                     "sacct/Parquet jobs go to their own partition's pool."),
     ] = None,
-    partition: Annotated[str, typer.Option(help="Partition the trace runs on, with --machine.")] = "cpu",
+    partition: Annotated[str, typer.Option(help="Partition an SWF trace runs on, with --machine.")] = "cpu",
     capacity: Annotated[
-        int | None, typer.Option(help="Processors in the pool (default: header MaxProcs, MaxNodes).")
+        int | None,
+        typer.Option(help="Units in the single pool (default: SWF header MaxProcs, MaxNodes; else the "
+                     "largest job)."),
     ] = None,
+    tz: Annotated[str, typer.Option(help="Time zone of sacct timestamps.")] = "UTC",
     skip_bad_lines: Annotated[
         bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")
     ] = False,
@@ -76,13 +84,14 @@ def replay(
     """Replay a workload trace exactly under a scheduling policy."""
     from pmtwin import runs
 
-    stem = trace.name.removesuffix(".gz").removesuffix(".swf")
+    stem = trace.name.removesuffix(".gz").removesuffix(".swf").removesuffix(".parquet")
     out_dir = out if out is not None else Path("runs") / f"{stem}-{policy}"
     with terminal_progress(enabled=not quiet) as progress:
         result = _guard(
             lambda: runs.replay(
-                trace, out_dir=out_dir, policy=policy, machine=machine, partition=partition,
-                capacity=capacity, skip_bad_lines=skip_bad_lines, progress=progress,
+                trace, out_dir=out_dir, policy=policy, trace_format=trace_format, machine=machine,
+                partition=partition, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz,
+                progress=progress,
             )
         )
     _report(result, f"replay {trace.name}, {policy}", quiet)
