@@ -1,3 +1,41 @@
-"""pmtwin: a digital twin of NERSC's Perlmutter supercomputer."""
+"""pmtwin: a digital twin of NERSC's Perlmutter supercomputer.
+
+The flat public API; each name is imported on first use, so ``import pmtwin`` stays cheap.
+
+>>> import pmtwin
+>>> machine = pmtwin.load_system("perlmutter")
+>>> [pool.name for pool in machine.pools()]
+['gpu', 'gpu:hbm80g', 'cpu']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "Engine": "pmtwin.sim.engine",
+    "JobTable": "pmtwin.workload.jobs",
+    "Machine": "pmtwin.machine",
+    "RunResult": "pmtwin.runs",
+    "Schedule": "pmtwin.sim.engine",
+    "default_workload": "pmtwin.workload.synthetic",
+    "load_system": "pmtwin.machine",
+    "read_jobs_parquet": "pmtwin.workload.parquet_io",
+    "read_sacct": "pmtwin.workload.sacct",
+    "read_swf": "pmtwin.workload.swf",
+    "replay": "pmtwin.runs",
+    "run_schedule": "pmtwin.sim.engine",
+    "simulate": "pmtwin.runs",
+}
+
+__all__ = ["__version__", *sorted(_HOMES)]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pmtwin' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

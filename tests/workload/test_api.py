@@ -10,10 +10,13 @@ import pmtwin.workload
 
 def test_public_names() -> None:
     assert sorted(pmtwin.workload.__all__) == [
+        "DEFAULT_MIX",
+        "DefaultMix",
         "JobTable",
         "SacctTrace",
         "SwfTrace",
         "WorkloadFormatError",
+        "default_workload",
         "read_jobs_parquet",
         "read_sacct",
         "read_swf",
