@@ -10,6 +10,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 
 enum { POLICY_FCFS = 0, POLICY_EASY = 1, POLICY_CONSERVATIVE = 2 };
@@ -44,6 +45,7 @@ typedef struct {
     int64_t *next_submit;
     int8_t *released;   /* per pool: a job ended since the pool's last pass */
     int64_t *prof_meta; /* cached profile: [pool it belongs to or -1, steps, queued jobs reserved in it] */
+    double *clock_s;    /* the last timestamp processed (-inf before the first) */
     int64_t n_jobs, n_pools, assign_nodes;
 } State;
 
@@ -222,7 +224,12 @@ static void release_job(State *s, int64_t j, double t) {
 
 /* ------------------------------------------------------------ policies */
 
-static inline double at_least(double x, double t) { return x > t ? x : t; }
+/* A running job's estimated end as the policies see it: start + requested, or, for a job slowed down past
+ * its estimate (rates below 1), the next representable time after t: it holds its units now and may end
+ * at any moment. */
+static inline double estimated_end(double key, double t) {
+    return key > t ? key : nextafter(t, INFINITY);
+}
 
 /* Start jobs from the head of the queue while the head fits. */
 static void fcfs_step(State *s, int64_t p, double t) {
@@ -248,8 +255,8 @@ static void easy_pass(State *s, int64_t p, double t) {
         acc += s->size[s->run_job[k]];
         if (acc >= need) break;
     }
-    double shadow = at_least(s->run_key[k], t);
-    for (k++; k < hi && at_least(s->run_key[k], t) == shadow; k++) acc += s->size[s->run_job[k]];
+    double shadow = estimated_end(s->run_key[k], t);
+    for (k++; k < hi && estimated_end(s->run_key[k], t) == shadow; k++) acc += s->size[s->run_job[k]];
     int64_t extra = s->free[p] + acc - s->size[head];
     for (int64_t j = first; j != NO_JOB && s->free[p] > 0;) {
         int64_t next = s->qnext[j];
@@ -273,7 +280,7 @@ static int64_t build_profile(State *s, int64_t p, double t) {
     pt[0] = t;
     pf[0] = s->free[p];
     for (int64_t k = s->run_lo[p]; k < s->run_hi[p]; k++) {
-        double e = at_least(s->run_key[k], t);
+        double e = estimated_end(s->run_key[k], t);
         int64_t units = s->size[s->run_job[k]];
         if (e == pt[n - 1]) {
             pf[n - 1] += units;
@@ -327,7 +334,8 @@ static int64_t reserve(double *pt, int64_t *pf, int64_t n, int64_t k, int64_t un
  * first step to t and goes on from the first queued job not yet reserved in it. */
 static void conservative_pass(State *s, int64_t p, double t) {
     int64_t *meta = s->prof_meta;
-    int reuse = meta[0] == p && !s->released[p];
+    /* (the step check covers jobs slowed down past their estimate, whose ends can fall before t) */
+    int reuse = meta[0] == p && !s->released[p] && (meta[1] == 1 || s->prof_t[1] > t);
     int64_t last = s->qtail[p];
     while (last != NO_JOB && s->size[last] > s->free[p]) last = s->qprev[last];
     if (last == NO_JOB) {
@@ -367,6 +375,7 @@ int pm_advance(State *s, int policy, double until_s) {
         double t = has_submit ? s->submit_s[i] : s->heap_t[0];
         if (has_end && s->heap_t[0] < t) t = s->heap_t[0];
         if (t > until_s) return STOPPED_AT_LIMIT;
+        *s->clock_s = t;
         /* 1. releases */
         while (*s->heap_len > 0 && s->heap_t[0] == t) {
             int64_t j = s->heap_j[0];

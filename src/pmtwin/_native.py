@@ -2,7 +2,7 @@
 
 ctypes releases the GIL during each call, and loading the library costs milliseconds, which keeps
 process start-up fast. Arrays are passed as raw pointers: callers hand over C-contiguous arrays of the
-dtypes the C code declares (checked in ``state_struct``).
+dtypes the C code declares (``pointer`` checks them).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ ENGINE_FIELDS: tuple[tuple[str, type], ...] = (
     ("node_len", _I8),
     ("run_key", _F8), ("run_job", _I8), ("heap_t", _F8), ("heap_j", _I8), ("heap_len", _I8),
     ("free_nodes", _I8), ("node_ids", _I8), ("prof_t", _F8), ("prof_free", _I8), ("next_submit", _I8),
-    ("released", _B1), ("prof_meta", _I8),
+    ("released", _B1), ("prof_meta", _I8), ("clock_s", _F8),
 )  # fmt: skip
 """The pointer fields of the C ``State`` struct, in order, with their element types; three int64
 counts follow."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin._toml import dumps_toml
-from pmtwin.sim.engine import Schedule, run_schedule
+from pmtwin.sim.engine import EngineInputError, ProgressFn, Schedule, run_schedule
 from pmtwin.workload.jobs import JobTable
 
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
 
-ProgressFn = Callable[[float], None]
 ProgressFactory = Callable[[float, float], ProgressFn]
 """Given the first and last submit time (s), returns the callback the engine reports progress to."""
 
@@ -76,10 +75,10 @@ def replay(
     policy: str = "easy",
     trace_format: str = "auto",
     machine: str | None = None,
-    partition: str = DEFAULT_REPLAY_PARTITION,
+    partition: str | None = None,
     capacity: int | None = None,
     skip_bad_lines: bool = False,
-    tz: str = "UTC",
+    tz: str | None = None,
     progress: ProgressFactory | None = None,
 ) -> RunResult:
     """Replay a trace (SWF, sacct ``--parsable2`` or a Parquet job table; ``auto`` tells them apart by
@@ -87,10 +86,12 @@ def replay(
     else by the largest job. With ``machine``: an SWF trace runs on ``partition`` of that system, its
     processors converted to whole nodes (ceil(processors / cores per node), capped at the pool's node
     count); sacct and Parquet jobs (sizes in nodes) run in the pool of their own partition and
-    constraint."""
+    constraint. Options that do not apply to the trace's format are refused, not ignored."""
     t0 = time.perf_counter()
+    prepare_out_dir(out_dir)
     fmt = detect_format(trace) if trace_format == "auto" else trace_format
-    loaded = load_trace(trace, fmt, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz)
+    _check_replay_options(fmt, machine, partition, capacity, skip_bad_lines, tz)
+    loaded = load_trace(trace, fmt, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz or "UTC")
     jobs = loaded.jobs
     config: dict[str, dict[str, Any]] = {
         "run": {"command": "replay", "policy": policy},
@@ -100,8 +101,9 @@ def replay(
         pools = Pools((loaded.unit,), np.array([loaded.capacity], np.int64), None)
         pool_of_job = np.zeros(len(jobs), np.int32)
     elif fmt == "swf":
-        jobs, pool_of_job, pools, capped_nodes = _onto_machine(jobs, machine, partition)
-        config["machine"] = {"name": machine, "partition": partition, "jobs_capped_to_pool": capped_nodes}
+        target = partition or DEFAULT_REPLAY_PARTITION
+        jobs, pool_of_job, pools, capped_nodes = _onto_machine(jobs, machine, target)
+        config["machine"] = {"name": machine, "partition": target, "jobs_capped_to_pool": capped_nodes}
     else:
         from pmtwin.machine import load_system
 
@@ -109,7 +111,34 @@ def replay(
         pool_of_job, pools = _route(jobs, system), _machine_pools(system)
         config["machine"] = {"name": machine}
     read_s = time.perf_counter() - t0
-    return _run(jobs, pool_of_job, pools, policy, loaded.skipped, config, out_dir, progress, read_s)
+    try:
+        return _run(jobs, pool_of_job, pools, policy, loaded.skipped, config, out_dir, progress, read_s)
+    except EngineInputError as exc:
+        raise EngineInputError(f"{trace}: {exc}") from None
+
+
+def _check_replay_options(
+    fmt: str, machine: str | None, partition: str | None, capacity: int | None, skip_bad_lines: bool,
+    tz: str | None,
+) -> None:
+    refusals = (
+        (partition is not None and (fmt != "swf" or machine is None),
+         "--partition applies to an SWF trace run with --machine (other jobs keep their own partition)"),
+        (capacity is not None and machine is not None,
+         "--capacity sizes the single pool of a replay without --machine"),
+        (tz is not None and fmt != "sacct", "--tz applies to sacct output only"),
+        (skip_bad_lines and fmt == "parquet", "--skip-bad-lines applies to text traces (SWF, sacct)"),
+    )  # fmt: skip
+    for refused, why in refusals:
+        if refused:
+            raise ValueError(why)
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Create the run directory before any work, so that a bad --out fails at once."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: exists and is not a directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
 
 
 def detect_format(path: Path) -> str:
@@ -119,10 +148,9 @@ def detect_format(path: Path) -> str:
         return "parquet"
     if name.endswith((".swf", ".swf.gz")):
         return "swf"
-    from pmtwin.workload._files import read_bytes
+    from pmtwin.workload._files import first_line
 
-    first = read_bytes(path)[:4096].split(b"\n", 1)[0]
-    return "sacct" if b"|" in first else "swf"
+    return "sacct" if b"|" in first_line(path) else "swf"
 
 
 def load_trace(path: Path, fmt: str, *, capacity: int | None, skip_bad_lines: bool, tz: str) -> LoadedTrace:
@@ -146,11 +174,15 @@ def load_trace(path: Path, fmt: str, *, capacity: int | None, skip_bad_lines: bo
         facts = {"records": len(jobs)}
     else:
         raise ValueError(f"unknown trace format {fmt!r}; choose one of {', '.join(TRACE_FORMATS)}")
+    if capacity is not None and capacity <= 0:
+        raise ValueError(f"capacity must be positive, got {capacity}")
     largest = int(jobs.size.max()) if len(jobs) else 1
     pool_size = largest if capacity is None else capacity
-    if pool_size <= 0:
-        raise ValueError(f"capacity must be positive, got {pool_size}")
+    too_big = jobs.size > pool_size
     facts["capacity_source"] = "largest size" if capacity is None else "override"
+    facts["capped_jobs"] = int(np.count_nonzero(too_big))
+    if facts["capped_jobs"]:  # as SWF rule 2: sizes are capped at the machine size
+        jobs = replace(jobs, size=np.minimum(jobs.size, pool_size))
     return LoadedTrace(jobs, skipped, pool_size, unit, facts)
 
 
@@ -164,6 +196,7 @@ def simulate(
     progress: ProgressFactory | None = None,
 ) -> RunResult:
     """Simulate ``machine`` for ``days`` under the embedded default workload (seeded)."""
+    prepare_out_dir(out_dir)
     from pmtwin.machine import load_system
     from pmtwin.workload.synthetic import default_workload
 
@@ -271,8 +304,12 @@ def _onto_machine(
         user=jobs.user,
         group=jobs.group,
     )
-    pool_of_job = np.full(len(jobs), pool_index, np.int32)
-    return mapped, pool_of_job, _machine_pools(system), capped
+    pools = Pools(
+        (target.name,),
+        np.array([target.node_count], np.int64),
+        np.array([target.first_node_id], np.int64),
+    )
+    return mapped, np.zeros(len(jobs), np.int32), pools, capped
 
 
 def simulated_span_s(result: RunResult) -> float:

@@ -101,6 +101,10 @@ def test_machine_show_json_has_the_headline_figures() -> None:
         (["simulate", "--days", "0"], "days"),
         (["machine", "show", "frontier"], "frontier"),
         (["replay", "{bad}"], "bad.swf:3"),
+        (["replay", "{kth}", "--tz", "UTC"], "--tz applies to sacct output only"),
+        (["replay", "{kth}", "--partition", "gpu"], "--partition applies to an SWF trace run with --machine"),
+        (["replay", "{kth}", "--machine", "perlmutter", "--capacity", "4"], "--capacity sizes the single"),
+        (["replay", "{huge}"], "2**53"),
     ],
 )
 def test_user_mistakes_give_one_error_line(
@@ -108,8 +112,10 @@ def test_user_mistakes_give_one_error_line(
 ) -> None:
     bad = tmp_path / "bad.swf"
     bad.write_text(BAD_TRACE)
+    huge = tmp_path / "huge.swf"
+    huge.write_text("1 10000000000000000 0 10 2 -1 -1 2 20 -1 1 1 1 -1 1 1 -1 -1\n")
     kth = str(traces_dir / "KTH-SP2-1996-2.1-cln.swf.gz")
-    filled = [a.replace("{kth}", kth).replace("{bad}", str(bad)) for a in args]
+    filled = [a.replace("{kth}", kth).replace("{bad}", str(bad)).replace("{huge}", str(huge)) for a in args]
     if filled[0] != "machine":
         filled += ["--out", str(tmp_path / "run"), "-q"]
     code, output = invoke(*filled)
@@ -162,3 +168,21 @@ def test_replay_routes_a_parquet_job_table_onto_pools(tmp_path: Path) -> None:
 def test_replay_with_an_unknown_format_is_a_user_error(tmp_path: Path) -> None:
     code, output = invoke("replay", str(SACCT_FIXTURE), "--format", "csv", "--out", str(tmp_path), "-q")
     assert code == 2 and "unknown trace format 'csv'" in output
+
+
+def test_a_bad_out_directory_fails_before_simulating(traces_dir: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    trace = str(traces_dir / "KTH-SP2-1996-2.1-cln.swf.gz")
+    for out, expected in ((blocker, "exists and is not a directory"), (blocker / "sub", "Not a directory")):
+        code, output = invoke("replay", trace, "--out", str(out), "-q")
+        assert code == 2 and expected in output and "Traceback" not in output
+
+
+def test_an_empty_trace_gives_an_empty_run(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.swf"
+    empty.write_text("; MaxProcs: 8\n1 0 0 -1 2 -1 -1 2 20 -1 1 1 1 -1 1 1 -1 -1\n")
+    code, output = invoke("replay", str(empty), "--out", str(tmp_path / "run"), "-q")
+    assert code == 0, output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["jobs"] == 0 and summary["skipped"]["by_reason"]["run<=0"] == 1

@@ -132,3 +132,52 @@ def test_bad_jobs_are_named(kwargs: dict[str, list[float]], message: str) -> Non
 def test_unknown_policy() -> None:
     with pytest.raises(EngineInputError, match="unknown policy 'sjf'"):
         schedule_single_pool(table([0], [1], [1]), 1, "sjf")
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(workloads, st.sampled_from(["fcfs", "easy", "conservative"]),
+       st.lists(st.tuples(st.integers(1, 60), st.sampled_from([0.25, 0.5, 2.0])), max_size=6))
+def test_rate_changes_never_overcommit(
+    data: tuple[list[int], ...], policy: str, changes: list[tuple[int, float]]
+) -> None:
+    """Slowing jobs down (even past their estimates) or speeding them up keeps every node single-booked."""
+    jobs, pools = build(data)
+    capacity = np.array([6, 8, 7], np.int64)
+    first = np.array([0, 6, 14], np.int64)
+    engine = Engine(jobs, pools, capacity, policy, pool_first_node=first)
+    for at_s, rate in sorted(changes):
+        if engine.run(until_s=at_s):
+            break
+        running = np.flatnonzero(engine.jobs.status == 2)
+        if len(running):
+            now = min(float(at_s), engine.next_event_s())
+            engine.set_rates(running, np.full(len(running), rate), now_s=now)
+    assert engine.run()
+    assert np.all(engine.pools.free == capacity)
+    schedule = engine.schedule()
+    assert schedule.node_offsets is not None and schedule.node_ids is not None
+    busy: dict[int, list[tuple[float, float]]] = {}
+    for row in range(len(jobs)):
+        nodes = schedule.node_ids[schedule.node_offsets[row] : schedule.node_offsets[row + 1]]
+        assert len(set(nodes.tolist())) == jobs.size[row]
+        for node in nodes.tolist():
+            busy.setdefault(node, []).append((schedule.start_s[row], schedule.end_s[row]))
+    for spans in busy.values():
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("rates", "now_s", "message"),
+    [
+        ([float("nan")], 5.0, "positive and finite"),
+        ([1.0, 2.0], 5.0, "one rate per job"),
+        ([2.0], 0.5, "outside"),
+        ([2.0], 150.0, "outside"),
+    ],
+)
+def test_set_rates_checks_its_inputs(rates: list[float], now_s: float, message: str) -> None:
+    engine = Engine(table([0, 1], [100, 10], [2, 2]), np.zeros(2, np.int32), np.array([2]), "easy")
+    engine.run(until_s=5)
+    with pytest.raises(EngineInputError, match=message):
+        engine.set_rates(np.array([0]), np.array(rates), now_s=now_s)

@@ -74,7 +74,7 @@ def read_reference(path: Path) -> ReferenceTrace:
             capacity, source = int(token[0]), key
             break
     else:
-        capacity = max((size for _, size in kept), default=0)
+        capacity = max((size for _, size in kept), default=1)
     numbers = sorted({int(f[15]) for f, _ in kept})
     names: list[str] = []
     for number in numbers:

@@ -205,7 +205,7 @@ def test_unreadable_files(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     trace = read_swf(write(tmp_path, ""))
     assert len(trace.jobs) == 0
-    assert (trace.capacity, trace.capacity_source, trace.records) == (0, "largest size", 0)
+    assert (trace.capacity, trace.capacity_source, trace.records) == (1, "largest size", 0)
 
 
 def test_write_bare_table_and_read_back(tmp_path: Path) -> None:

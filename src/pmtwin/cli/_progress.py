@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-ProgressFn = Callable[[float], None]
-ProgressFactory = Callable[[float, float], ProgressFn]
+from pmtwin.runs import ProgressFactory
+from pmtwin.sim.engine import ProgressFn
 
 SHOW_AFTER_S = 0.5
 """Wall time before the bar appears: short runs print no bar at all."""

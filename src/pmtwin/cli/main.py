@@ -30,7 +30,10 @@ app.add_typer(machine_app, name="machine")
 
 POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
 T = TypeVar("T")
-USER_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
+USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
+MAX_DAYS = 3650.0
+"""Ten years of the default workload (about ten million jobs) fit this command's memory comfortably."""
+MAX_UNITS = 2**40
 
 
 @app.command()
@@ -38,8 +41,10 @@ def simulate(
     machine: Annotated[str, typer.Option(help="System name (see `pmtwin machine list`) or TOML path.")] = (
         "perlmutter"
     ),
-    days: Annotated[float, typer.Option(help="Days of the default workload to simulate.")] = 30.0,
-    seed: Annotated[int, typer.Option(help="Seed of the workload generator.")] = 0,
+    days: Annotated[
+        float, typer.Option(help="Days of the default workload to simulate.", max=MAX_DAYS)
+    ] = 30.0,
+    seed: Annotated[int, typer.Option(help="Seed of the workload generator.", min=0)] = 0,
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
     out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/simulate"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
@@ -69,13 +74,15 @@ def replay(
         typer.Option(help="Run on this system: SWF processors become whole nodes of --partition; "
                      "sacct/Parquet jobs go to their own partition's pool."),
     ] = None,
-    partition: Annotated[str, typer.Option(help="Partition an SWF trace runs on, with --machine.")] = "cpu",
+    partition: Annotated[
+        str | None, typer.Option(help="Partition an SWF trace runs on, with --machine [default: cpu].")
+    ] = None,
     capacity: Annotated[
         int | None,
         typer.Option(help="Units in the single pool (default: SWF header MaxProcs, MaxNodes; else the "
-                     "largest job)."),
+                     "largest job).", min=1, max=MAX_UNITS),
     ] = None,
-    tz: Annotated[str, typer.Option(help="Time zone of sacct timestamps.")] = "UTC",
+    tz: Annotated[str | None, typer.Option(help="Time zone of sacct timestamps [default: UTC].")] = None,
     skip_bad_lines: Annotated[
         bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")
     ] = False,
@@ -130,6 +137,9 @@ def _guard(action: Callable[[], T]) -> T:
         return action()
     except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except MemoryError:
+        typer.echo("error: out of memory: ask for a smaller run (fewer days or jobs)", err=True)
         raise typer.Exit(2) from None
 
 

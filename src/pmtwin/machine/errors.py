@@ -29,6 +29,8 @@ def read_config_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise MachineConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise MachineConfigError(f"{path}: not a UTF-8 text file (byte {exc.start})") from None
 
 
 def parse_toml(text: str, file_label: str) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class Buffers(NamedTuple):
     next_submit: NDArray[np.int64]  # one element: the next job (canonical index) to arrive
     assign_nodes: NDArray[np.int8]  # one element: 1 to record node ids
     prof_meta: NDArray[np.int64]  # cached conservative profile: [pool or -1, steps, queued jobs reserved]
+    clock_s: NDArray[np.float64]  # one element: the last timestamp processed (-inf before the first)
 
 
 def new_state(
@@ -81,12 +82,28 @@ def new_state(
     capacity: NDArray[np.int64],
     first_node: NDArray[np.int64] | None,
 ) -> tuple[JobState, PoolState, Buffers]:
-    """Fresh state with every job not yet submitted; inputs must be in canonical order and valid."""
+    """Fresh state with every job not yet submitted; inputs must be in canonical order and valid.
+    With ``first_node``, pool p's nodes are ids first_node[p] .. first_node[p] + capacity[p] - 1."""
+    jobs = _job_state(submit_s, work_s, requested_s, size, pool)
+    jobs_per_pool = np.bincount(pool, minlength=len(capacity)).astype(np.int64)
+    # A pool never runs more jobs than its capacity or than it has jobs; keep room on both sides.
+    run_room = 2 * np.minimum(capacity, jobs_per_pool) + 2
+    node_room = capacity if first_node is not None else np.zeros(len(capacity), np.int64)
+    pools = _pool_state(capacity, run_room, node_room, first_node)
+    return jobs, pools, _buffers(jobs, pools, run_room, first_node is not None)
+
+
+def _job_state(
+    submit_s: NDArray[np.float64],
+    work_s: NDArray[np.float64],
+    requested_s: NDArray[np.float64],
+    size: NDArray[np.int64],
+    pool: NDArray[np.int64],
+) -> JobState:
     n = len(submit_s)
-    n_pools = len(capacity)
     node_off = np.zeros(n + 1, np.int64)
     np.cumsum(size, out=node_off[1:])
-    jobs = JobState(
+    return JobState(
         submit_s=submit_s,
         requested_s=requested_s,
         size=size,
@@ -101,17 +118,25 @@ def new_state(
         qprev=np.full(n, NO_JOB, np.int64),
         node_off=node_off,
     )
-    jobs_per_pool = np.bincount(pool, minlength=n_pools).astype(np.int64)
-    # A pool never runs more jobs than its capacity or than it has jobs; keep room on both sides.
-    run_room = 2 * np.minimum(capacity, jobs_per_pool) + 2
-    run_base = np.zeros(n_pools, np.int64)
-    np.cumsum(run_room[:-1], out=run_base[1:])
+
+
+def _offsets(room: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Start of each slice when slices of ``room`` entries are laid end to end."""
+    base = np.zeros(len(room), np.int64)
+    np.cumsum(room[:-1], out=base[1:])
+    return base
+
+
+def _pool_state(
+    capacity: NDArray[np.int64],
+    run_room: NDArray[np.int64],
+    node_room: NDArray[np.int64],
+    first_node: NDArray[np.int64] | None,
+) -> PoolState:
+    n_pools = len(capacity)
+    run_base = _offsets(run_room)
     middle = run_base + run_room // 2
-    assign = first_node is not None
-    node_room = capacity if assign else np.zeros(n_pools, np.int64)
-    node_base = np.zeros(n_pools, np.int64)
-    np.cumsum(node_room[:-1], out=node_base[1:])
-    pools = PoolState(
+    return PoolState(
         capacity=capacity.copy(),
         free=capacity.copy(),
         qhead=np.full(n_pools, NO_JOB, np.int64),
@@ -122,30 +147,34 @@ def new_state(
         run_end=run_base + run_room,
         run_lo=middle.copy(),
         run_hi=middle.copy(),
-        node_base=node_base,
+        node_base=_offsets(node_room),
         node_len=node_room.copy(),
         first_node=first_node.copy() if first_node is not None else np.zeros(n_pools, np.int64),
         released=np.zeros(n_pools, np.int8),
     )
-    free_nodes = np.empty(int(node_room.sum()), np.int64)
-    if assign:
-        for p in range(n_pools):
-            base = int(node_base[p])
-            # ascending ids already satisfy the min-heap property
-            free_nodes[base : base + int(capacity[p])] = np.arange(capacity[p]) + pools.first_node[p]
+
+
+def _buffers(jobs: JobState, pools: PoolState, run_room: NDArray[np.int64], assign: bool) -> Buffers:
+    n = len(jobs.submit_s)
+    free_nodes = np.empty(int(pools.node_len.sum()), np.int64)
+    for p in range(len(pools.capacity) if assign else 0):
+        base = int(pools.node_base[p])
+        # ascending ids already satisfy the min-heap property
+        free_nodes[base : base + int(pools.capacity[p])] = np.arange(pools.capacity[p]) + pools.first_node[p]
+    # A profile has a step per distinct estimated end of a running job and per queued job's reservation.
     profile_room = 2 * n + int(run_room.max(initial=0)) + 4
-    buffers = Buffers(
+    return Buffers(
         run_key=np.zeros(int(run_room.sum()), np.float64),
         run_job=np.zeros(int(run_room.sum()), np.int64),
         heap_t=np.zeros(n + 1, np.float64),
         heap_j=np.zeros(n + 1, np.int64),
         heap_len=np.zeros(1, np.int64),
         free_nodes=free_nodes,
-        node_ids=np.full(int(node_off[-1]) if assign else 0, -1, np.int64),
+        node_ids=np.full(int(jobs.node_off[-1]) if assign else 0, -1, np.int64),
         prof_t=np.zeros(profile_room, np.float64),
         prof_free=np.zeros(profile_room, np.int64),
         next_submit=np.zeros(1, np.int64),
         assign_nodes=np.array([1 if assign else 0], np.int8),
         prof_meta=np.array([-1, 0, 0], np.int64),
+        clock_s=np.array([-np.inf]),
     )
-    return jobs, pools, buffers

@@ -20,6 +20,8 @@ from pmtwin.workload.jobs import JobTable
 POLICIES: dict[str, int] = {"fcfs": 0, "easy": 1, "conservative": 2}
 """Policy names and their codes in the compiled engine (``_cnative.c``)."""
 FINISHED = 1
+EXACT_TIME_LIMIT_S = 2.0**53
+"""Every simulated time stays below this bound (checked up front), so whole seconds stay exact."""
 
 
 class EngineInputError(ValueError):
@@ -85,14 +87,31 @@ class Engine:
             self.finished = status == FINISHED
         return self.finished
 
+    def next_event_s(self) -> float:
+        """When the next event (an arrival or an end) happens; inf when none is left."""
+        i = int(self.buffers.next_submit[0])
+        arrival = self.jobs.submit_s[i] if i < self.n_jobs else math.inf
+        end = self.buffers.heap_t[0] if self.buffers.heap_len[0] > 0 else math.inf
+        return float(min(arrival, end))
+
     def set_rates(self, jobs: NDArray[np.int64], rates: NDArray[np.float64], now_s: float) -> None:
-        """Give running jobs (canonical indices) new rates from ``now_s`` on, which must not be earlier
-        than the last event processed nor later than the next one."""
+        """Give running jobs (canonical indices) new rates from ``now_s`` on; ``now_s`` lies between the
+        last timestamp processed and the next event (both included). A job slowed down past its
+        estimate keeps running: the policies then treat it as ending at any moment."""
         state = self.jobs
-        if np.any(state.status[jobs] != RUNNING):
+        jobs = np.asarray(jobs, np.int64)
+        rates = np.asarray(rates, np.float64)
+        if jobs.shape != rates.shape or jobs.ndim != 1:
+            raise EngineInputError("set_rates: give one rate per job")
+        if np.any((jobs < 0) | (jobs >= self.n_jobs)) or np.any(state.status[jobs] != RUNNING):
             raise EngineInputError("set_rates: every job must be running")
-        if np.any(rates <= 0):
-            raise EngineInputError("set_rates: rates must be positive")
+        if not np.all(np.isfinite(rates) & (rates > 0)):
+            raise EngineInputError("set_rates: rates must be positive and finite")
+        if not self.buffers.clock_s[0] <= now_s <= self.next_event_s():
+            raise EngineInputError(
+                f"set_rates: now_s={now_s} is outside [{self.buffers.clock_s[0]}, {self.next_event_s()}], "
+                "the time between the last event processed and the next"
+            )
         state.work_left[jobs] -= (now_s - state.last_s[jobs]) * state.rate[jobs]
         state.last_s[jobs] = now_s
         state.rate[jobs] = rates
@@ -154,16 +173,15 @@ def run_schedule(
     node ids (the lowest free ids of its pool); without, pools are counts of processors.
     ``progress`` (optional) is called with the simulated time reached, ``progress_steps`` times."""
     engine = Engine(jobs, pool_of_job, pool_capacity, policy, pool_first_node=pool_first_node)
-    if progress is None or engine.n_jobs == 0:
-        engine.run()
-    else:
+    if progress is not None and engine.n_jobs > 0:
         first = float(jobs.submit_s.min())
         horizon = float(jobs.submit_s.max() + jobs.requested_s.max())
-        step = max((horizon - first) / progress_steps, 1.0)
-        t = first
-        while not engine.run(t):
+        for step in range(1, progress_steps):
+            t = first + (horizon - first) * step / progress_steps
+            if engine.run(t):
+                break
             progress(t)
-            t += step
+    engine.run()
     return engine.schedule()
 
 
@@ -191,6 +209,11 @@ def _validate(jobs: JobTable, pools: NDArray[np.int64], capacity: NDArray[np.int
         if np.any(bad):
             row = int(np.argmax(bad))
             raise EngineInputError(f"job {int(jobs.job_id[row])} (row {row}) cannot be simulated: {why}")
+    if len(jobs) and float(np.abs(jobs.submit_s).max() + jobs.requested_s.sum()) >= EXACT_TIME_LIMIT_S:
+        raise EngineInputError(
+            "submit times plus the sum of requested times reach 2**53 s, beyond which times in seconds "
+            "are no longer exact"
+        )
     too_big = jobs.size > capacity[np.clip(pools, 0, len(capacity) - 1)]
     if np.any(too_big):
         row = int(np.argmax(too_big))

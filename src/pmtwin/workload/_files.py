@@ -23,6 +23,22 @@ def read_bytes(path: str | Path) -> bytes:
     return _gunzip(path, data)
 
 
+def first_line(path: str | Path, limit: int = 65536) -> bytes:
+    """The first line (at most ``limit`` bytes) of the file's content, decompressing only what it needs."""
+    try:
+        with Path(path).open("rb") as raw:
+            head = raw.read(len(GZIP_MAGIC))
+            raw.seek(0)
+            if head == GZIP_MAGIC:
+                with gzip.GzipFile(fileobj=raw) as unzipped:
+                    return unzipped.readline(limit)
+            return raw.readline(limit)
+    except OSError as err:  # gzip.BadGzipFile and EOFError for a broken gzip header are OSError too
+        raise WorkloadFormatError(path, f"cannot read file: {err.strerror or err}") from None
+    except EOFError:
+        raise WorkloadFormatError(path, "gzip data is truncated") from None
+
+
 def _gunzip(path: str | Path, data: bytes) -> bytes:
     """Every gzip member of ``data``, concatenated (``gzip`` allows several members in one file)."""
     parts: list[bytes] = []

@@ -2,7 +2,8 @@
 
 1. skip a record whose run time <= 0, then one whose size <= 0 (counted by reason);
 2. size := allocated processors if > 0, else requested processors; capped at the capacity (the
-   override, else header ``MaxProcs``, else ``MaxNodes``, else the largest size of the kept jobs);
+   override, else header ``MaxProcs``, else ``MaxNodes``, else the largest size of the kept jobs, or 1
+   for a trace that keeps no job);
 3. requested time := run time if the requested time is < 0, else max(requested time, run time);
 4. rows in canonical order (submit time, job id; stable).
 """
@@ -88,7 +89,7 @@ def _capacity(override: int | None, header: dict[str, str], size: NDArray[np.int
         count = fmt.header_count(header.get(key, ""))
         if count is not None:
             return count, key
-    return (int(size.max()) if len(size) else 0), "largest size"
+    return (int(size.max()) if len(size) else 1), "largest size"
 
 
 def _partitions(
