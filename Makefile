@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/pmtwin simulate --out runs/demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
