@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from pmtwin import _native
 from pmtwin.workload import _swf_format as fmt
 
-SWF_FIELDS = 18
+SWF_FIELDS = len(fmt.FIELD_NAMES)  # 18, as the C scanner expects
 
 ScanResult = tuple[
     NDArray[np.float64],  # values, (18, data lines)
