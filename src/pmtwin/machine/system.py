@@ -12,10 +12,11 @@ not single out another node type runs there (on Perlmutter a GPU job without ``h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from pmtwin.machine.devices import CONFIG, CpuSpec, DeviceCatalog, GpuSpec
 from pmtwin.machine.errors import MachineConfigError
@@ -37,6 +38,9 @@ class NodeType(BaseModel):
     nic_bandwidth_gbit_s: float | None = Field(default=None, gt=0)
     features: tuple[str, ...] = Field(default=(), strict=False)
     nodes_per_cabinet: int = Field(gt=0)
+    charge_factor: float = Field(default=1.0, ge=0)
+    """Machine charge factor: what one node-hour of this type costs in its allocation's currency
+    (NERSC: node-hours x QOS factor x machine charge factor). Optional, 1.0 when not given."""
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -57,6 +61,10 @@ class Partition(BaseModel):
 
     node_types: tuple[str, ...] = Field(min_length=1, strict=False)
     description: str = ""
+    max_time_s: int | None = Field(default=None, gt=0)
+    """Slurm MaxTime, recorded for reference (not enforced by the scheduler); None: unlimited."""
+    max_nodes: int | None = Field(default=None, gt=0)
+    """Slurm MaxNodes per job, recorded for reference (not enforced); None: unlimited."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,21 @@ class Machine(BaseModel):
     node_types: tuple[NodeType, ...] = Field(min_length=1, strict=False)
     partitions: dict[str, Partition] = Field(min_length=1)
     devices: DeviceCatalog
+    extra_devices: DeviceCatalog = Field(default_factory=lambda: DeviceCatalog(gpu={}, cpu={}))
+    """Devices this system defines itself, beyond the catalog (e.g. a CPU a slurm.conf import could not
+    match); merged into ``devices``, which is what every lookup reads."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_extra_devices(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "extra_devices" not in data or "devices" not in data:
+            return data
+        try:
+            devices = DeviceCatalog.model_validate(data["devices"])
+            extra = DeviceCatalog.model_validate(data["extra_devices"])
+        except ValidationError:
+            return data  # field validation reports it, with the field's path
+        return {**data, "devices": merge_catalogs(devices, extra)}
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Machine:
@@ -203,6 +226,18 @@ class Machine(BaseModel):
             f"{self.name}: constraint {constraint!r}: no node type in partition {partition!r} has all of "
             f"{', '.join(sorted(requested))}"
         )
+
+
+def merge_catalogs(devices: DeviceCatalog, extra: DeviceCatalog) -> DeviceCatalog:
+    """``devices`` plus ``extra``; a name in both must have the same figures in both."""
+    for kind, known, added in (("gpu", devices.gpu, extra.gpu), ("cpu", devices.cpu, extra.cpu)):
+        for name, spec in added.items():
+            if name in known and known[name] != spec:
+                raise ValueError(
+                    f"extra_devices.{kind}.{name}: the catalog already has a {kind} named {name!r} "
+                    "with other figures; rename it"
+                )
+    return DeviceCatalog(gpu={**devices.gpu, **extra.gpu}, cpu={**devices.cpu, **extra.cpu})
 
 
 def _parse_constraint(constraint: str) -> set[str]:
