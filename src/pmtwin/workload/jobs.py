@@ -21,6 +21,13 @@ class JobTable:
     at the nominal rate 1 (for a trace: the recorded run time); the engine runs a job until its work is
     done. ``size`` is in the unit of the pool the job runs in (processors for an SWF processor pool,
     nodes on a machine model). Categorical columns are int32 codes into a tuple of names.
+
+    Slurm-mode columns (see docs/slurm-scheduling.md): ``qos`` (codes into ``qos_names``; the name ""
+    means the QOS table's default), ``group`` doubles as the Slurm account, ``limit_s`` is the time limit
+    as submitted (may be below the run time; the Slurm-faithful walltime mode kills there),
+    ``cores``/``mem_mb``/``gpus`` are what a job asks of its one node in the shared QOS (0 = no
+    request), ``array_id`` groups array tasks (-1: none) whose ``array_throttle`` (0: none) caps how many
+    run at once, and ``depends`` lists afterok/afterany dependencies by job id.
     """
 
     job_id: NDArray[np.int64]
@@ -35,6 +42,14 @@ class JobTable:
     constraint: NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
     constraint_names: tuple[str, ...] = ("",)
     gpus: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    qos: NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
+    qos_names: tuple[str, ...] = ("",)
+    limit_s: NDArray[np.float64] = field(default_factory=lambda: np.empty(0, np.float64))
+    cores: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    mem_mb: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    array_id: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    array_throttle: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    depends: Dependencies | None = None
 
     def __post_init__(self) -> None:
         n = len(self.job_id)
@@ -43,6 +58,12 @@ class JobTable:
             "group": lambda: np.full(n, UNKNOWN, np.int64),
             "constraint": lambda: np.zeros(n, np.int32),
             "gpus": lambda: np.zeros(n, np.int64),
+            "qos": lambda: np.zeros(n, np.int32),
+            "limit_s": lambda: np.asarray(self.requested_s, np.float64).copy(),
+            "cores": lambda: np.zeros(n, np.int64),
+            "mem_mb": lambda: np.zeros(n, np.int64),
+            "array_id": lambda: np.full(n, UNKNOWN, np.int64),
+            "array_throttle": lambda: np.zeros(n, np.int64),
         }
         for name, make in fill.items():
             if len(getattr(self, name)) == 0 and n > 0:
@@ -61,7 +82,11 @@ class JobTable:
         """The rows at ``index`` (a permutation or a subset), names kept."""
         cols = {name: getattr(self, name)[index] for name in COLUMN_DTYPES}
         return JobTable(
-            **cols, partition_names=self.partition_names, constraint_names=self.constraint_names
+            **cols,
+            partition_names=self.partition_names,
+            constraint_names=self.constraint_names,
+            qos_names=self.qos_names,
+            depends=self.depends,
         )
 
     def canonical_order(self) -> NDArray[np.intp]:
@@ -83,4 +108,32 @@ COLUMN_DTYPES: dict[str, type] = {
     "group": np.int64,
     "constraint": np.int32,
     "gpus": np.int64,
+    "qos": np.int32,
+    "limit_s": np.float64,
+    "cores": np.int64,
+    "mem_mb": np.int64,
+    "array_id": np.int64,
+    "array_throttle": np.int64,
 }
+
+AFTEROK = 1
+AFTERANY = 2
+DEPENDENCY_KINDS = {"afterok": AFTEROK, "afterany": AFTERANY}
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Job dependencies by job id: job ``job_id[k]`` may start only after job ``on_id[k]`` has ended
+    (``kind`` AFTERANY) or has completed within its time limit (AFTEROK)."""
+
+    job_id: NDArray[np.int64]
+    on_id: NDArray[np.int64]
+    kind: NDArray[np.int8]
+
+    def __post_init__(self) -> None:
+        for name, dtype in (("job_id", np.int64), ("on_id", np.int64), ("kind", np.int8)):
+            object.__setattr__(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
+        if not len(self.job_id) == len(self.on_id) == len(self.kind):
+            raise ValueError("Dependencies columns must have equal lengths")
+        if np.any((self.kind != AFTEROK) & (self.kind != AFTERANY)):
+            raise ValueError("a dependency kind must be AFTEROK (1) or AFTERANY (2)")

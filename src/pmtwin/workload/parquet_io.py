@@ -1,8 +1,16 @@
-"""Job tables as Parquet files: one column per JobTable column, categoricals as dictionary-encoded
-strings, the category names (order and unused names included) in the schema metadata.
+"""Job tables as Parquet files: one column per JobTable column, categoricals (partition, constraint,
+qos) as dictionary-encoded strings, the category names (order and unused names included) in the schema
+metadata.
+
+Dependencies are a string column ``depends`` in Slurm's ``--dependency`` syntax, on the row of the
+dependent job: ``afterok:12,afterany:13`` (``afterok:12:14`` is read too; "" is no dependency). It is
+written only when the table has dependencies (``JobTable.depends`` is not None), and a table read
+without it has none. The order of the dependency entries carries no meaning and is not kept: they read
+back in row order.
 
 The same table always gives the same bytes (no time stamps or random identifiers are written).
-``pyarrow`` is imported on first use, to keep start-up fast.
+Files without the Slurm-mode columns (qos, limit_s, cores, mem_mb, array_id, array_throttle, depends)
+still read, with the JobTable defaults. ``pyarrow`` is imported on first use, to keep start-up fast.
 """
 
 from __future__ import annotations
@@ -15,17 +23,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin.workload.errors import WorkloadFormatError
-from pmtwin.workload.jobs import COLUMN_DTYPES, JobTable
+from pmtwin.workload.jobs import COLUMN_DTYPES, DEPENDENCY_KINDS, Dependencies, JobTable
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 METADATA_KEY = b"pmtwin.jobs"
-FORMAT_VERSION = 1
-CATEGORIES = {"partition": "partition_names", "constraint": "constraint_names"}
+FORMAT_VERSION = 2
+"""2: the Slurm-mode columns and ``depends``."""
+CATEGORIES = {"partition": "partition_names", "constraint": "constraint_names", "qos": "qos_names"}
 """Categorical code columns and the JobTable field holding their names."""
 REQUIRED = ("job_id", "submit_s", "work_s", "requested_s", "size")
 COMPRESSION = "zstd"
+DEPENDS = "depends"
+KIND_NAMES = {kind: name for name, kind in DEPENDENCY_KINDS.items()}
 NumberT = TypeVar("NumberT", np.int64, np.float64)
 
 
@@ -41,6 +52,8 @@ def write_jobs_parquet(jobs: JobTable, path: str | Path) -> None:
             columns[name] = _dictionary(name, values, getattr(jobs, CATEGORIES[name]))
         else:
             columns[name] = pa.array(values)
+    if jobs.depends is not None:
+        columns[DEPENDS] = pa.array(_depends_text(jobs.job_id, jobs.depends), pa.string())
     metadata = {
         "version": FORMAT_VERSION,
         **{field: list(getattr(jobs, field)) for field in CATEGORIES.values()},
@@ -63,6 +76,7 @@ def read_jobs_parquet(path: str | Path) -> JobTable:
     stored = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
     partition, partition_names = _codes(path, table, "partition", stored)
     constraint, constraint_names = _codes(path, table, "constraint", stored)
+    qos, qos_names = _codes(path, table, "qos", stored)
     return JobTable(
         job_id=_numbers(path, table, "job_id", np.int64),
         submit_s=_numbers(path, table, "submit_s", np.float64),
@@ -76,6 +90,14 @@ def read_jobs_parquet(path: str | Path) -> JobTable:
         constraint=constraint,
         constraint_names=constraint_names or ("",),
         gpus=_numbers(path, table, "gpus", np.int64),
+        qos=qos,
+        qos_names=qos_names or ("",),
+        limit_s=_numbers(path, table, "limit_s", np.float64),
+        cores=_numbers(path, table, "cores", np.int64),
+        mem_mb=_numbers(path, table, "mem_mb", np.int64),
+        array_id=_numbers(path, table, "array_id", np.int64),
+        array_throttle=_numbers(path, table, "array_throttle", np.int64),
+        depends=_depends(path, table),
     )
 
 
@@ -142,3 +164,53 @@ def _dictionary(name: str, codes: NDArray[np.int32], names: tuple[str, ...]) -> 
     if len(codes) and (codes.min() < 0 or codes.max() >= len(names)):
         raise ValueError(f"JobTable column {name!r} has codes outside {CATEGORIES[name]}")
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names, pa.string()))
+
+
+def _depends_text(job_id: NDArray[np.int64], depends: Dependencies) -> list[str]:
+    """The ``depends`` cell of each row: a job's dependencies go on the first row with its id."""
+    first_row: dict[int, int] = {}
+    for row, job in enumerate(job_id.tolist()):
+        first_row.setdefault(job, row)
+    entries: list[list[str]] = [[] for _ in range(len(job_id))]
+    for job, on_id, kind in zip(
+        depends.job_id.tolist(), depends.on_id.tolist(), depends.kind.tolist(), strict=True
+    ):
+        if job not in first_row:
+            raise ValueError(f"JobTable depends names job {job}, which has no row")
+        entries[first_row[job]].append(f"{KIND_NAMES[kind]}:{on_id}")
+    return [",".join(row) for row in entries]
+
+
+def _depends(path: str | Path, table: pa.Table) -> Dependencies | None:
+    """The dependencies of the ``depends`` column (None when absent)."""
+    import pyarrow as pa
+
+    column = _column(path, table, DEPENDS)
+    if column is None:
+        return None
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        raise WorkloadFormatError(path, f"column {DEPENDS} is {column.type}, not text")
+    job_ids = _numbers(path, table, "job_id", np.int64).tolist()
+    job_id: list[int] = []
+    on_id: list[int] = []
+    kind: list[int] = []
+    for row, cell in enumerate(column.to_pylist()):
+        for kind_code, on in _parse_depends(path, f"row {row} (job {job_ids[row]})", cell):
+            job_id.append(job_ids[row])
+            on_id.append(on)
+            kind.append(kind_code)
+    return Dependencies(np.array(job_id, np.int64), np.array(on_id, np.int64), np.array(kind, np.int8))
+
+
+def _parse_depends(path: str | Path, where: str, cell: str) -> list[tuple[int, int]]:
+    """(kind, job id) pairs of one ``depends`` cell, e.g. ``afterok:12:14,afterany:13``; ``where`` names
+    the row (counted from 0) in errors."""
+    pairs: list[tuple[int, int]] = []
+    for entry in filter(None, cell.split(",")):
+        name, *ids = entry.split(":")
+        try:
+            pairs.extend((DEPENDENCY_KINDS[name], int(on)) for on in ids or [""])
+        except (KeyError, ValueError):
+            detail = f"column {DEPENDS}, {where}: {entry!r} is not afterok:ID or afterany:ID"
+            raise WorkloadFormatError(path, detail) from None
+    return pairs
