@@ -49,6 +49,8 @@ def library() -> ctypes.CDLL:
     lib.pm_advance.restype = ctypes.c_int
     lib.pm_scan_swf.argtypes = (ctypes.c_void_p, ctypes.c_int64) + (ctypes.c_void_p,) * 9
     lib.pm_scan_swf.restype = None
+    lib.pm_slurm_advance.argtypes = [ctypes.c_void_p, ctypes.c_double]
+    lib.pm_slurm_advance.restype = ctypes.c_int
     return lib
 
 
