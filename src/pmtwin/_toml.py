@@ -1,4 +1,5 @@
-"""A minimal TOML writer for resolved run configurations: tables of scalars, in the order given."""
+"""A minimal TOML writer for resolved run configurations: tables of scalars, lists and inline tables, in
+the order given."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Any
 
 
 def dumps_toml(tables: Mapping[str, Mapping[str, Any]]) -> str:
-    """``[table]`` sections of ``key = value`` lines (str, int, float, bool); deterministic text."""
+    """``[table]`` sections of ``key = value`` lines (str, int, float, bool, lists, inline tables;
+    ``None`` values are left out); deterministic text."""
     lines: list[str] = []
     for name, table in tables.items():
         if lines:
             lines.append("")
         lines.append(f"[{_key(name)}]")
-        lines.extend(f"{_key(key)} = {_value(value)}" for key, value in table.items())
+        lines.extend(f"{_key(key)} = {_value(value)}" for key, value in table.items() if value is not None)
     return "\n".join(lines) + "\n"
 
 
@@ -37,4 +39,9 @@ def _value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        items = (f"{_key(k)} = {_value(v)}" for k, v in value.items() if v is not None)
+        return "{ " + ", ".join(items) + " }"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")

@@ -18,11 +18,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin._toml import dumps_toml
+from pmtwin.sched.config import SchedulerConfig
 from pmtwin.sim.engine import EngineInputError, ProgressFn, Schedule, run_schedule
 from pmtwin.workload.jobs import JobTable
 
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
+    from pmtwin.sched.qos import QosTable
+    from pmtwin.sched.slurm import SlurmPools
 
 ProgressFactory = Callable[[float, float], ProgressFn]
 """Given the first and last submit time (s), returns the callback the engine reports progress to."""
@@ -53,7 +56,7 @@ class RunResult:
     wall_s: dict[str, float] = field(default_factory=dict)
 
 
-TRACE_FORMATS = ("auto", "swf", "sacct", "parquet")
+TRACE_FORMATS = ("auto", "swf", "sacct", "parquet", "alibaba")
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,12 @@ def replay(
     skip_bad_lines: bool = False,
     tz: str | None = None,
     progress: ProgressFactory | None = None,
+    scheduler: SchedulerConfig | None = None,
 ) -> RunResult:
-    """Replay a trace (SWF, sacct ``--parsable2`` or a Parquet job table; ``auto`` tells them apart by
-    name and content). Without ``machine``: one pool sized from the SWF header, else by ``capacity``,
+    """Replay a trace (SWF, sacct ``--parsable2``, a Parquet job table or the Alibaba GPU 2023 pod
+    list; ``auto`` tells them apart by name and content). With ``scheduler``, Slurm mode schedules it
+    (docs/slurm-scheduling.md); an Alibaba trace always runs in Slurm mode (its small pods share
+    nodes). Without ``machine``: one pool sized from the SWF header, else by ``capacity``,
     else by the largest job. With ``machine``: an SWF trace runs on ``partition`` of that system, its
     processors converted to whole nodes (ceil(processors / cores per node), capped at the pool's node
     count); sacct and Parquet jobs (sizes in nodes) run in the pool of their own partition and
@@ -93,6 +99,8 @@ def replay(
     _check_replay_options(fmt, machine, partition, capacity, skip_bad_lines, tz)
     loaded = load_trace(trace, fmt, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz or "UTC")
     jobs = loaded.jobs
+    if fmt == "alibaba" and scheduler is None:
+        scheduler = SchedulerConfig.model_validate({"policy": policy})
     config: dict[str, dict[str, Any]] = {
         "run": {"command": "replay", "policy": policy},
         "trace": {"path": str(Path(trace).resolve()), "format": fmt, **loaded.config},
@@ -112,7 +120,10 @@ def replay(
         config["machine"] = {"name": machine}
     read_s = time.perf_counter() - t0
     try:
-        return _run(jobs, pool_of_job, pools, policy, loaded.skipped, config, out_dir, progress, read_s)
+        return _run(
+            jobs, pool_of_job, pools, policy, loaded.skipped, config, out_dir, progress, read_s,
+            _slurm_setup(scheduler, policy, machine, pools),
+        )  # fmt: skip
     except EngineInputError as exc:
         raise EngineInputError(f"{trace}: {exc}") from None
 
@@ -128,6 +139,7 @@ def _check_replay_options(
          "--capacity sizes the single pool of a replay without --machine"),
         (tz is not None and fmt != "sacct", "--tz applies to sacct output only"),
         (skip_bad_lines and fmt == "parquet", "--skip-bad-lines applies to text traces (SWF, sacct)"),
+        (fmt == "alibaba" and machine is None, "an Alibaba pod trace replays onto a machine: give --machine"),
     )  # fmt: skip
     for refused, why in refusals:
         if refused:
@@ -142,7 +154,8 @@ def prepare_out_dir(out_dir: Path) -> None:
 
 
 def detect_format(path: Path) -> str:
-    """``parquet`` or ``swf`` by file name, else ``sacct`` when the first line holds ``|``, else ``swf``."""
+    """``parquet`` or ``swf`` by file name; else ``alibaba`` for the pod list's header, ``sacct`` when the
+    first line holds ``|``, else ``swf``."""
     name = Path(path).name.lower()
     if name.endswith(".parquet"):
         return "parquet"
@@ -150,7 +163,10 @@ def detect_format(path: Path) -> str:
         return "swf"
     from pmtwin.workload._files import first_line
 
-    return "sacct" if b"|" in first_line(path) else "swf"
+    line = first_line(path)
+    if line.startswith(b"name,cpu_milli,"):
+        return "alibaba"
+    return "sacct" if b"|" in line else "swf"
 
 
 def load_trace(path: Path, fmt: str, *, capacity: int | None, skip_bad_lines: bool, tz: str) -> LoadedTrace:
@@ -172,6 +188,12 @@ def load_trace(path: Path, fmt: str, *, capacity: int | None, skip_bad_lines: bo
 
         jobs, skipped, unit = read_jobs_parquet(path), {}, "units"
         facts = {"records": len(jobs)}
+    elif fmt == "alibaba":
+        from pmtwin.workload.alibaba import read_alibaba
+
+        pods = read_alibaba(path, skip_bad_lines=skip_bad_lines)
+        jobs, skipped, unit = pods.jobs, dict(pods.skipped), "nodes"
+        facts = dict(pods.facts())
     else:
         raise ValueError(f"unknown trace format {fmt!r}; choose one of {', '.join(TRACE_FORMATS)}")
     if capacity is not None and capacity <= 0:
@@ -194,8 +216,10 @@ def simulate(
     seed: int = 0,
     policy: str = "easy",
     progress: ProgressFactory | None = None,
+    scheduler: SchedulerConfig | None = None,
 ) -> RunResult:
-    """Simulate ``machine`` for ``days`` under the embedded default workload (seeded)."""
+    """Simulate ``machine`` for ``days`` under the embedded default workload (seeded); with
+    ``scheduler``, in Slurm mode (docs/slurm-scheduling.md)."""
     prepare_out_dir(out_dir)
     from pmtwin.machine import load_system
     from pmtwin.workload.synthetic import default_workload
@@ -214,7 +238,8 @@ def simulate(
         "workload": {"generator": "default", "days": days, "seed": seed},
     }
     build_s = time.perf_counter() - t0
-    return _run(jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s)
+    slurm = _slurm_setup(scheduler, policy, machine, pools)
+    return _run(jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s, slurm)
 
 
 def _run(
@@ -227,6 +252,7 @@ def _run(
     out_dir: Path,
     progress: ProgressFactory | None,
     input_s: float,
+    slurm: SlurmSetup | None = None,
 ) -> RunResult:
     from pmtwin.results import compute_summary, level_series, write_run_dir
 
@@ -234,25 +260,89 @@ def _run(
         name: int(cap) for name, cap in zip(pools.names, pools.capacity.tolist(), strict=True)
     }
     t0 = time.perf_counter()
-    callback = None
-    if progress is not None and len(jobs):
-        callback = progress(float(jobs.submit_s.min()), float(jobs.submit_s.max()))
-    schedule = run_schedule(
-        jobs, pool_of_job, pools.capacity, policy, pool_first_node=pools.first_node, progress=callback
-    )
+    extra: dict[str, Any] = {}
+    columns: dict[str, NDArray[Any]] = {}
+    if slurm is None:
+        callback = None
+        if progress is not None and len(jobs):
+            callback = progress(float(jobs.submit_s.min()), float(jobs.submit_s.max()))
+        schedule = run_schedule(
+            jobs, pool_of_job, pools.capacity, policy, pool_first_node=pools.first_node, progress=callback
+        )
+    else:
+        config["scheduler"] = slurm.config.model_dump(mode="json", exclude_none=True)
+        jobs, schedule, pool_of_job, extra, columns = _run_slurm(jobs, pool_of_job, pools, slurm)
     t1 = time.perf_counter()
     names = list(pools.names)
     summary = compute_summary(
         jobs, schedule, pool_names=names, pool_capacity=pools.capacity, skipped=skipped
     )
+    if slurm is not None:
+        summary["scheduler"] = extra
     series = level_series(jobs, schedule, pool_names=names, pool_capacity=pools.capacity)
     write_run_dir(
         out_dir, config_toml=dumps_toml(config), jobs=jobs, schedule=schedule, summary=summary,
-        series=series, pool_names=names,
+        series=series, pool_names=names, extra_columns=columns,
     )
     t2 = time.perf_counter()
     wall = {"input_s": input_s, "simulate_s": t1 - t0, "results_s": t2 - t1}
     return RunResult(out_dir, jobs, schedule, pools, summary, config, wall)
+
+
+@dataclass(frozen=True)
+class SlurmSetup:
+    """What a Slurm-mode run needs beyond the pools: the configuration, the QOS table, what one node of
+    each pool offers and each pool's charge factor."""
+
+    config: SchedulerConfig
+    qos: QosTable
+    pools: SlurmPools
+    charge_factor: NDArray[np.float64]
+
+
+def _slurm_setup(
+    scheduler: SchedulerConfig | None, policy: str, machine: str | None, pools: Pools
+) -> SlurmSetup | None:
+    """Slurm mode's setup, or None for the canonical engine. The run's policy is the scheduler's."""
+    if scheduler is None:
+        return None
+    from pmtwin.sched.qos import load_qos
+    from pmtwin.sched.slurm import SlurmPools
+
+    if scheduler.policy != policy:
+        scheduler = scheduler.model_copy(update={"policy": policy})
+    n = len(pools.names)
+    if machine is None or pools.first_node is None:
+        slurm_pools = SlurmPools.uniform(pools.names, pools.capacity.tolist(), assign_nodes=False)
+        return SlurmSetup(scheduler, load_qos(scheduler.qos_table), slurm_pools, np.ones(n))
+    from pmtwin.machine import load_system
+    from pmtwin.results.charging import pool_charge_factors
+
+    system = load_system(machine)
+    shapes = [system.node_type(p.node_type) for p in system.pools() if p.name in pools.names]
+    cores = [t.cpus_per_node * system.cpu_spec(t).cores for t in shapes]
+    mem_mb = [int((t.ddr_gb or 0) * 1024) or 1 for t in shapes]
+    slurm_pools = SlurmPools(
+        pools.names, pools.capacity, pools.first_node, np.array(cores, np.int64),
+        np.array([t.gpus_per_node for t in shapes], np.int64), np.array(mem_mb, np.int64), np.zeros(n),
+    )  # fmt: skip
+    charge = pool_charge_factors(system, pools.names)
+    return SlurmSetup(scheduler, load_qos(scheduler.qos_table), slurm_pools, charge)
+
+
+def _run_slurm(
+    jobs: JobTable, pool_of_job: NDArray[np.int32], pools: Pools, slurm: SlurmSetup
+) -> tuple[JobTable, Schedule, NDArray[np.int32], dict[str, Any], dict[str, NDArray[Any]]]:
+    from pmtwin.sched.outcome import slurm_outcome
+    from pmtwin.sched.slurm import run_slurm
+
+    result = run_slurm(jobs, pool_of_job, slurm.pools, slurm.config, slurm.qos)
+    outcome = slurm_outcome(
+        jobs, result, pool_of_job, pools.names, slurm.qos, slurm.charge_factor,
+        with_nodes=slurm.pools.assign_nodes,
+    )  # fmt: skip
+    ran_pools = outcome.schedule.pool
+    return outcome.ran, outcome.schedule, ran_pools, outcome.summary, outcome.columns
 
 
 def _machine_pools(system: Machine) -> Pools:

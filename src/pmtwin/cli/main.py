@@ -18,6 +18,7 @@ from pmtwin.cli._progress import terminal_progress
 
 if TYPE_CHECKING:
     from pmtwin.runs import RunResult
+    from pmtwin.sched.config import SchedulerConfig
 
 app = typer.Typer(
     help="pmtwin: a digital twin of NERSC's Perlmutter supercomputer.",
@@ -29,6 +30,14 @@ machine_app = typer.Typer(help="System descriptions: list them, show one.", no_a
 app.add_typer(machine_app, name="machine")
 
 POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
+SCHEDULER_HELP = "Slurm mode: a TOML file with a [scheduler] table (docs/slurm-scheduling.md)."
+PRIORITY_HELP = "Slurm mode priority: fifo, nersc or multifactor."
+WALLTIME_HELP = "Slurm mode walltime: trace (recorded run times) or kill (TIMEOUT at the time limit)."
+QOS_HELP = "Slurm mode QOS table: perlmutter, single, or a TOML path."
+SchedulerOpt = Annotated[Path | None, typer.Option("--scheduler", help=SCHEDULER_HELP)]
+PriorityOpt = Annotated[str | None, typer.Option(help=PRIORITY_HELP)]
+WalltimeOpt = Annotated[str | None, typer.Option(help=WALLTIME_HELP)]
+QosOpt = Annotated[str | None, typer.Option("--qos-table", help=QOS_HELP)]
 T = TypeVar("T")
 USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
 MAX_DAYS = 3650.0
@@ -47,15 +56,22 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Seed of the workload generator.", min=0)] = 0,
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
     out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/simulate"),
+    scheduler: SchedulerOpt = None,
+    priority: PriorityOpt = None,
+    walltime: WalltimeOpt = None,
+    qos_table: QosOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
-    """Simulate a machine under the embedded default workload (a documented synthetic GPU+CPU mix)."""
+    """Simulate a machine under the embedded default workload (a documented synthetic GPU+CPU mix).
+    Any of --scheduler, --priority, --walltime, --qos-table runs Slurm mode."""
     from pmtwin import runs
 
+    config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
     with terminal_progress(enabled=not quiet) as progress:
         result = _guard(
             lambda: runs.simulate(
-                out_dir=out, machine=machine, days=days, seed=seed, policy=policy, progress=progress
+                out_dir=out, machine=machine, days=days, seed=seed, policy=policy, progress=progress,
+                scheduler=config,
             )
         )
     _report(result, f"simulate {machine}, {days:g} days, seed {seed}, {policy}", quiet)
@@ -63,10 +79,13 @@ def simulate(
 
 @app.command()
 def replay(
-    trace: Annotated[Path, typer.Argument(help="Trace: SWF (.swf, .swf.gz), sacct --parsable2, Parquet.")],
+    trace: Annotated[
+        Path, typer.Argument(help="Trace: SWF (.swf, .swf.gz), sacct --parsable2, Parquet, Alibaba pods.")
+    ],
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
     trace_format: Annotated[
-        str, typer.Option("--format", help="auto, swf, sacct or parquet (auto: by name and content).")
+        str,
+        typer.Option("--format", help="auto, swf, sacct, parquet or alibaba (auto: by name and content)."),
     ] = "auto",
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/TRACE-POLICY).")] = None,
     machine: Annotated[
@@ -86,11 +105,17 @@ def replay(
     skip_bad_lines: Annotated[
         bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")
     ] = False,
+    scheduler: SchedulerOpt = None,
+    priority: PriorityOpt = None,
+    walltime: WalltimeOpt = None,
+    qos_table: QosOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
-    """Replay a workload trace exactly under a scheduling policy."""
+    """Replay a workload trace exactly under a scheduling policy. Any of --scheduler, --priority,
+    --walltime, --qos-table runs Slurm mode (an Alibaba pod trace always does)."""
     from pmtwin import runs
 
+    config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
     stem = trace.name.removesuffix(".gz").removesuffix(".swf").removesuffix(".parquet")
     out_dir = out if out is not None else Path("runs") / f"{stem}-{policy}"
     with terminal_progress(enabled=not quiet) as progress:
@@ -98,7 +123,7 @@ def replay(
             lambda: runs.replay(
                 trace, out_dir=out_dir, policy=policy, trace_format=trace_format, machine=machine,
                 partition=partition, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz,
-                progress=progress,
+                progress=progress, scheduler=config,
             )
         )
     _report(result, f"replay {trace.name}, {policy}", quiet)
@@ -130,6 +155,57 @@ def machine_show(
     from rich.console import Console
 
     Console().print(render_machine(system))
+
+
+@machine_app.command("from-slurm")
+def machine_from_slurm(
+    slurm_conf: Annotated[Path, typer.Argument(help="A slurm.conf: its NodeName and PartitionName lines.")],
+    name: Annotated[
+        str | None, typer.Option(help="Machine name [default: the file's ClusterName, else its name].")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write a system TOML for --machine and `machine show`.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """A machine from a Slurm configuration; what the import assumed goes to stderr as notes."""
+    import json
+
+    from pmtwin.machine import machine_summary, render_machine
+    from pmtwin.machine.slurm_conf import machine_from_slurm_conf, system_toml
+
+    imported = _guard(lambda: machine_from_slurm_conf(slurm_conf, name=name))
+    for note in imported.notes:
+        typer.echo(f"note: {note}", err=True)
+    if out is not None:
+        _guard(lambda: out.write_text(system_toml(imported), encoding="utf-8"))
+        typer.echo(f"wrote {out}", err=True)
+    if as_json:
+        typer.echo(json.dumps(machine_summary(imported.machine), indent=2))
+        return
+    from rich.console import Console
+
+    Console().print(render_machine(imported.machine))
+
+
+def _scheduler(
+    path: Path | None, priority: str | None, walltime: str | None, qos_table: str | None
+) -> SchedulerConfig | None:
+    """The Slurm-mode configuration the options ask for (None: the canonical engine)."""
+    if path is None and priority is None and walltime is None and qos_table is None:
+        return None
+    from pmtwin.sched.config import SchedulerConfig, load_scheduler
+
+    base = load_scheduler(path) if path is not None else SchedulerConfig()
+    updates = {"priority": priority, "walltime": walltime, "qos_table": qos_table}
+    data = base.model_dump() | {key: value for key, value in updates.items() if value is not None}
+    from pydantic import ValidationError
+
+    try:
+        return SchedulerConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValueError(f"--{first['loc'][0]}: {first['msg']}") from None
 
 
 def _guard(action: Callable[[], T]) -> T:

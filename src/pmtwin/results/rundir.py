@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,14 +39,19 @@ def write_run_dir(
     summary: dict[str, Any],
     series: LevelSeries,
     pool_names: Sequence[str],
+    extra_columns: Mapping[str, NDArray[Any]] | None = None,
 ) -> None:
     """Write ``config.toml``, ``jobs.parquet``, ``series.parquet`` and ``summary.json`` into ``out_dir``.
 
-    The directory is created with its parents; other files in it are left alone.
+    ``extra_columns`` (one value per job) are appended to ``jobs.parquet``. The directory is created
+    with its parents; other files in it are left alone.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     _replace_bytes(out_dir / "config.toml", config_toml.encode())
-    _write_parquet(out_dir / "jobs.parquet", job_results_table(jobs, schedule, pool_names), ())
+    table = job_results_table(jobs, schedule, pool_names)
+    for name, values in (extra_columns or {}).items():
+        table = table.append_column(name, _column(values))
+    _write_parquet(out_dir / "jobs.parquet", table, ())
     _write_parquet(out_dir / "series.parquet", series.to_table(), ("value",))
     text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
     _replace_bytes(out_dir / "summary.json", text.encode())
@@ -74,6 +79,15 @@ def job_results_table(jobs: JobTable, schedule: Schedule, pool_names: Sequence[s
     if schedule.node_offsets is not None and schedule.node_ids is not None:
         columns["nodes"] = _node_lists(schedule.node_offsets, schedule.node_ids)
     return pa.table(columns)
+
+
+def _column(values: NDArray[Any]) -> pa.Array:
+    """Text columns are dictionary-encoded (few distinct values), numbers stored as they are."""
+    import pyarrow as pa
+
+    if values.dtype == object:
+        return pa.array(values.tolist(), pa.string()).dictionary_encode()
+    return pa.array(values)
 
 
 def _categorical(codes: NDArray[np.int32], names: Sequence[str]) -> pa.Array:

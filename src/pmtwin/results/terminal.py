@@ -31,6 +31,10 @@ def render_summary(summary: dict[str, Any], *, title: str) -> Table:
     skipped = summary["skipped"]
     reasons = ", ".join(f"{reason} {count}" for reason, count in skipped["by_reason"].items())
     caption = f"skipped {skipped['total']}" + (f" ({reasons})" if reasons else "")
+    not_run = summary.get("scheduler", {}).get("not_run")
+    if not_run is not None:
+        why = ", ".join(f"{reason} {count}" for reason, count in not_run["by_reason"].items())
+        caption += f"; not run {not_run['total']}" + (f" ({why})" if why else "")
     table = Table(title=title, caption=caption)
     table.add_column("scope")
     for heading in ("jobs", "wait mean", "wait p95", "wait max", "bsld mean", "bsld p95", "util", "makespan"):

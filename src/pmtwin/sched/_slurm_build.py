@@ -74,6 +74,8 @@ def build_state(
     }  # fmt: skip
     arrays.update(_people(t, q, len(qos.qos)))
     arrays["static_prio"] = _static_priority(t, q, pool, pools, config, qos)
+    if shared.any() and config.policy == "conservative":
+        raise ValueError("conservative backfilling with shared-QOS jobs is not supported; use easy")
     if shared.any() and not pools.assign_nodes:
         raise ValueError("shared-QOS jobs need pools of nodes (assign_nodes); these pools are counts")
     arrays.update(_job_state(n, units if pools.assign_nodes else np.zeros(n, np.int64)))

@@ -5,9 +5,11 @@ Every option's neutral value reproduces the canonical policies exactly; sources 
 
 from __future__ import annotations
 
-from typing import Literal
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CONFIG = ConfigDict(extra="forbid", frozen=True)
 DAY_S = 86_400.0
@@ -97,3 +99,22 @@ class SchedulerConfig(BaseModel):
         """Explicit reservations, then the maintenance windows."""
         extra = self.maintenance.reservations() if self.maintenance is not None else ()
         return self.reservations + extra
+
+
+def load_scheduler(path: str | Path) -> SchedulerConfig:
+    """A scheduler configuration from a TOML file: its ``[scheduler]`` table, or the whole file when it
+    has none. Mistakes are reported with the file and the field."""
+    path = Path(path)
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    table = data.get("scheduler", data)
+    try:
+        return SchedulerConfig.model_validate(table)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ValueError(f"{path}: [scheduler] {where}: {first['msg']}") from None
