@@ -18,12 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin._toml import dumps_toml
-from pmtwin.sched.config import SchedulerConfig
 from pmtwin.sim.engine import EngineInputError, ProgressFn, Schedule, run_schedule
 from pmtwin.workload.jobs import JobTable
 
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
+    from pmtwin.sched.config import SchedulerConfig
     from pmtwin.sched.qos import QosTable
     from pmtwin.sched.slurm import SlurmPools
 
@@ -100,6 +100,8 @@ def replay(
     loaded = load_trace(trace, fmt, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz or "UTC")
     jobs = loaded.jobs
     if fmt == "alibaba" and scheduler is None:
+        from pmtwin.sched.config import SchedulerConfig
+
         scheduler = SchedulerConfig.model_validate({"policy": policy})
     config: dict[str, dict[str, Any]] = {
         "run": {"command": "replay", "policy": policy},
