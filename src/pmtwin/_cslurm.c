@@ -34,15 +34,17 @@ typedef struct {
     const int8_t *dep_kind;
     const int64_t *node_off;
     /* jobs: state and outputs */
-    int8_t *status, *state, *reason, *signalled;
+    int8_t *status, *state, *reason, *signalled, *inq, *hq;
     double *start_s, *end_s, *est_end, *eligible_s, *accrued_s, *accrue_since, *prio, *lost_node_s;
     int64_t *requeues, *wnext, *wprev, *snext, *node_ids;
     /* pools */
     const int64_t *capacity, *first_slot, *qbase, *cores_pn, *gpus_pn, *mem_pn, *pool_res_off, *pool_res;
-    int64_t *free, *qlen, *run_lo, *run_hi, *node_len, *shlen, *pool_res_ptr, *preemptible_running,
-        *preemptor_queued;
+    const double *max_req;
+    int64_t *free, *qlen, *run_lo, *run_hi, *node_len, *shlen, *shopen, *pool_res_ptr, *preemptible_running,
+        *preemptor_queued, *preemptor, *sorted_len, *nqueued, *preemptible_nodes, *signalled_nodes;
+    double *last_calc;
     const int64_t *run_base, *run_end;
-    int8_t *dirty;
+    int8_t *dirty, *bf_dirty;
     /* buffers */
     int64_t *qbuf;
     double *run_key;
@@ -57,7 +59,7 @@ typedef struct {
     const int64_t *lim_jobs_pu, *lim_nodes_pu, *lim_jobs_pa, *lim_submit_pu, *preempt_mask;
     const int8_t *preemptible;
     /* counters */
-    int64_t *urun, *unodes, *usub, *arun, *array_run;
+    int64_t *urun, *unodes, *usub, *arun, *array_run, *hnext, *uq_held, *aq_held, *arr_held;
     const int64_t *array_throttle;
     int64_t *assoc_count, *assoc_whead, *assoc_wtail;
     double *acct_usage, *acct_last, *acct_running, *fs_total; /* fs_total: usage, last, running */
@@ -69,9 +71,10 @@ typedef struct {
     int64_t *next_submit;
     double *clock_s, *next_tick;
     /* parameters */
-    double bf_window_s, bf_interval_s, max_age_s, age_weight, fairshare_weight, half_life_s, grace_s;
+    double bf_window_s, bf_interval_s, max_age_s, age_weight, fairshare_weight, half_life_s, grace_s,
+        calc_period_s;
     int64_t policy, priority, accrue_limit, bf_max_jobs, requeue, n_jobs, n_pools, n_qos, n_users,
-        n_accts, n_res, n_slots, limits_everywhere, assign_nodes;
+        n_accts, n_res, n_slots, assign_nodes;
 } SState;
 
 /* ------------------------------------------------------------ small heaps */
@@ -355,16 +358,48 @@ static double age_s(const SState *s, int64_t j, double t) {
 
 /* ------------------------------------------------------------ limits */
 
+enum { FREE_TO_RUN = 0, HELD_USER = 1, HELD_ACCOUNT = 2, HELD_ARRAY = 3 };
+
+/* Which limit holds j back now, if any. */
 static int held(const SState *s, int64_t j) {
     int64_t q = s->qos[j], u = s->user[j], a = s->acct[j], x = s->arr[j];
     if (u >= 0) {
         int64_t k = u * s->n_qos + q;
-        if (s->lim_jobs_pu[q] > 0 && s->urun[k] >= s->lim_jobs_pu[q]) return 1;
-        if (s->lim_nodes_pu[q] > 0 && s->unodes[k] + s->size[j] > s->lim_nodes_pu[q]) return 1;
+        if (s->lim_jobs_pu[q] > 0 && s->urun[k] >= s->lim_jobs_pu[q]) return HELD_USER;
+        if (s->lim_nodes_pu[q] > 0 && s->unodes[k] + s->size[j] > s->lim_nodes_pu[q]) return HELD_USER;
     }
-    if (a >= 0 && s->lim_jobs_pa[q] > 0 && s->arun[a * s->n_qos + q] >= s->lim_jobs_pa[q]) return 1;
-    if (x >= 0 && s->array_throttle[x] > 0 && s->array_run[x] >= s->array_throttle[x]) return 1;
-    return 0;
+    if (a >= 0 && s->lim_jobs_pa[q] > 0 && s->arun[a * s->n_qos + q] >= s->lim_jobs_pa[q]) return HELD_ACCOUNT;
+    if (x >= 0 && s->array_throttle[x] > 0 && s->array_run[x] >= s->array_throttle[x]) return HELD_ARRAY;
+    return FREE_TO_RUN;
+}
+
+static int64_t *held_list(SState *s, int64_t j, int why) {
+    if (why == HELD_USER) return &s->uq_held[s->user[j] * s->n_qos + s->qos[j]];
+    if (why == HELD_ACCOUNT) return &s->aq_held[s->acct[j] * s->n_qos + s->qos[j]];
+    return &s->arr_held[s->arr[j]];
+}
+
+/* A held job leaves the queue's view (it stays queued and keeps accruing age) until the limit that
+ * holds it loosens; then it is back in its pool's queue and the pool gets a pass. */
+static int hold_if_limited(SState *s, int64_t j) {
+    int why = held(s, j);
+    if (why == FREE_TO_RUN) return 0;
+    int64_t *head = held_list(s, j, why);
+    s->hq[j] = (int8_t)why;
+    s->hnext[j] = *head;
+    *head = j;
+    return 1;
+}
+
+static void release_held(SState *s, int64_t *head) {
+    for (int64_t j = *head; j != NONE; j = s->hnext[j]) {
+        int64_t p = s->pool[j];
+        s->hq[j] = 0;
+        if (!s->inq[j]) s->qbuf[s->qbase[p] + s->qlen[p]++] = j;
+        s->inq[j] = 1;
+        s->dirty[p] = 1;
+    }
+    *head = NONE;
 }
 
 static void count_running(SState *s, int64_t j, int64_t sign) {
@@ -372,10 +407,21 @@ static void count_running(SState *s, int64_t j, int64_t sign) {
     if (u >= 0) {
         s->urun[u * s->n_qos + q] += sign;
         s->unodes[u * s->n_qos + q] += sign * s->size[j];
+        if (sign < 0) release_held(s, &s->uq_held[u * s->n_qos + q]);
     }
-    if (a >= 0) s->arun[a * s->n_qos + q] += sign;
-    if (x >= 0) s->array_run[x] += sign;
-    if (s->preemptible[q]) s->preemptible_running[s->pool[j]] += sign;
+    if (a >= 0) {
+        s->arun[a * s->n_qos + q] += sign;
+        if (sign < 0) release_held(s, &s->aq_held[a * s->n_qos + q]);
+    }
+    if (x >= 0) {
+        s->array_run[x] += sign;
+        if (sign < 0) release_held(s, &s->arr_held[x]);
+    }
+    if (s->preemptible[q]) {
+        s->preemptible_running[s->pool[j]] += sign;
+        if (!s->shared[j]) s->preemptible_nodes[s->pool[j]] += sign * s->size[j];
+    }
+    if (sign < 0 && s->signalled[j]) s->signalled_nodes[s->pool[j]] -= s->size[j];
 }
 
 /* ------------------------------------------------------------ shared nodes */
@@ -401,6 +447,9 @@ static int64_t best_shared(const SState *s, int64_t p, int64_t j, int64_t after_
     return best;
 }
 
+/* A shared node with cores and memory left can take another shared job. */
+static inline int node_open(const SState *s, int64_t slot) { return s->node_cores[slot] > 0 && s->node_mem[slot] > 0; }
+
 static void shared_add_node(SState *s, int64_t p, int64_t slot) {
     int64_t *list = s->shlist + s->first_slot[p];
     s->shpos[slot] = s->shlen[p];
@@ -411,6 +460,7 @@ static void shared_add_node(SState *s, int64_t p, int64_t slot) {
     s->node_njobs[slot] = 0;
     s->node_head[slot] = NONE;
     s->node_busy[slot] = -INFINITY;
+    s->shopen[p]++;
 }
 
 static void shared_set_busy(SState *s, int64_t p, int64_t slot, double busy) {
@@ -423,9 +473,11 @@ static void shared_set_busy(SState *s, int64_t p, int64_t slot, double busy) {
 static void shared_place(SState *s, int64_t p, int64_t slot, int64_t j) {
     double busy = s->node_busy[slot] > s->est_end[j] ? s->node_busy[slot] : s->est_end[j];
     shared_set_busy(s, p, slot, busy);
+    s->shopen[p] -= node_open(s, slot);
     s->node_cores[slot] -= s->cores[j];
     s->node_gpus[slot] -= s->gpus[j];
     s->node_mem[slot] -= s->mem[j];
+    s->shopen[p] += node_open(s, slot);
     s->node_njobs[slot]++;
     s->snext[j] = s->node_head[slot];
     s->node_head[slot] = j;
@@ -434,9 +486,11 @@ static void shared_place(SState *s, int64_t p, int64_t slot, int64_t j) {
 
 static void shared_release(SState *s, int64_t p, int64_t j) {
     int64_t slot = s->node_ids[s->node_off[j]];
+    s->shopen[p] -= node_open(s, slot);
     s->node_cores[slot] += s->cores[j];
     s->node_gpus[slot] += s->gpus[j];
     s->node_mem[slot] += s->mem[j];
+    s->shopen[p] += node_open(s, slot);
     int64_t *link = &s->node_head[slot];
     while (*link != j) link = &s->snext[*link];
     *link = s->snext[j];
@@ -445,6 +499,7 @@ static void shared_release(SState *s, int64_t p, int64_t j) {
         if (s->est_end[k] > busy) busy = s->est_end[k];
     shared_set_busy(s, p, slot, busy); /* removes the entry while njobs still counts j */
     if (--s->node_njobs[slot] > 0) return;
+    s->shopen[p]--; /* an empty shared node is open; it goes back to the free nodes */
     int64_t *list = s->shlist + s->first_slot[p], pos = s->shpos[slot], last = list[--s->shlen[p]];
     list[pos] = last;
     s->shpos[last] = pos;
@@ -454,10 +509,14 @@ static void shared_release(SState *s, int64_t p, int64_t j) {
 
 /* ------------------------------------------------------------ queue */
 
+/* A job appears at most once in its pool's queue buffer: one started and requeued before the buffer
+ * was compacted keeps its entry. */
 static void enqueue(SState *s, int64_t j, double t) {
     int64_t p = s->pool[j];
     s->status[j] = QUEUED;
-    s->qbuf[s->qbase[p] + s->qlen[p]++] = j;
+    if (!s->inq[j]) s->qbuf[s->qbase[p] + s->qlen[p]++] = j;
+    s->inq[j] = 1;
+    s->nqueued[p]++;
     s->dirty[p] = 1;
     accrue_join(s, j, t);
     if (s->preempt_mask[s->qos[j]]) s->preemptor_queued[p]++;
@@ -468,6 +527,7 @@ static void enqueue(SState *s, int64_t j, double t) {
 static void start_job(SState *s, int64_t j, double t, int64_t shared_slot) {
     int64_t p = s->pool[j];
     accrue_leave(s, j, t);
+    s->nqueued[p]--;
     if (s->preempt_mask[s->qos[j]]) s->preemptor_queued[p]--;
     s->status[j] = RUNNING;
     s->start_s[j] = t;
@@ -586,19 +646,58 @@ static inline int ahead(const SState *s, int64_t a, int64_t b) {
     return s->prio[a] > s->prio[b] || (s->prio[a] == s->prio[b] && a < b);
 }
 
-/* Drop jobs no longer queued, recompute priorities, restore priority order (insertion sort: the order
- * changes little between passes). */
-static void order_queue(SState *s, int64_t p, double t) {
-    int64_t *q = s->qbuf + s->qbase[p], n = 0;
-    for (int64_t k = 0; k < s->qlen[p]; k++)
-        if (s->status[q[k]] == QUEUED) q[n++] = q[k];
-    s->qlen[p] = n;
-    for (int64_t k = 0; k < n; k++) s->prio[q[k]] = s->priority == PRIO_FIFO ? 0.0 : priority_of(s, q[k], t);
-    for (int64_t k = 1; k < n; k++) {
-        int64_t j = q[k], m = k;
-        while (m > 0 && ahead(s, j, q[m - 1])) { q[m] = q[m - 1]; m--; }
-        q[m] = j;
+/* Keep the jobs still queued, in order (the sorted part shrinks with them). */
+static void compact(SState *s, int64_t p) {
+    int64_t *q = s->qbuf + s->qbase[p], n = 0, sorted = 0;
+    for (int64_t k = 0; k < s->qlen[p]; k++) {
+        if (s->status[q[k]] == QUEUED && !s->hq[q[k]]) {
+            q[n++] = q[k];
+            if (k < s->sorted_len[p]) sorted++;
+        } else {
+            s->inq[q[k]] = 0;
+        }
     }
+    s->qlen[p] = n;
+    s->sorted_len[p] = sorted;
+}
+
+/* Bring the pool's queue into priority order. At a priority calculation (every pass, or once per
+ * calc_period_s as Slurm's PriorityCalcPeriod) every queued job's priority is recomputed and the queue
+ * re-sorted (insertion sort: the order changes little); otherwise only jobs queued since the last pass
+ * get a priority and are inserted in place, and jobs that left are dropped when they pile up. */
+static void order_queue(SState *s, int64_t p, double t) {
+    int64_t *q = s->qbuf + s->qbase[p];
+    int recalc = s->priority != PRIO_FIFO && (s->calc_period_s <= 0.0 || t >= s->last_calc[p] + s->calc_period_s);
+    if (recalc || s->qlen[p] > 2 * s->nqueued[p] + 64) compact(s, p);
+    if (recalc) {
+        int64_t n = s->qlen[p];
+        for (int64_t k = 0; k < n; k++) s->prio[q[k]] = priority_of(s, q[k], t);
+        for (int64_t k = 1; k < n; k++) {
+            int64_t j = q[k], m = k;
+            while (m > 0 && ahead(s, j, q[m - 1])) { q[m] = q[m - 1]; m--; }
+            q[m] = j;
+        }
+        s->sorted_len[p] = n;
+        s->last_calc[p] = t;
+        s->bf_dirty[p] = 1; /* the order may have changed */
+        return;
+    }
+    int64_t w = s->sorted_len[p];
+    for (int64_t k = s->sorted_len[p]; k < s->qlen[p]; k++) {
+        int64_t j = q[k];
+        if (s->status[j] != QUEUED || s->hq[j]) { s->inq[j] = 0; continue; }
+        s->prio[j] = s->priority == PRIO_FIFO ? 0.0 : priority_of(s, j, t);
+        int64_t lo = 0, hi = w; /* the first entry j goes ahead of */
+        while (lo < hi) {
+            int64_t mid = (lo + hi) >> 1;
+            if (ahead(s, j, q[mid])) hi = mid; else lo = mid + 1;
+        }
+        memmove(q + lo + 1, q + lo, (size_t)(w - lo) * sizeof(int64_t));
+        q[lo] = j;
+        w++;
+    }
+    s->qlen[p] = w;
+    s->sorted_len[p] = w;
 }
 
 /* ------------------------------------------------------------ availability profile */
@@ -636,8 +735,11 @@ static int64_t least(const double *pt, const int64_t *pf, int64_t n, double from
     return low;
 }
 
-static int has_reservations(const SState *s, int64_t p) {
-    return s->pool_res_ptr[p] < s->pool_res_off[p + 1];
+/* When the pool's next reservation not yet begun starts (inf: none). */
+static double next_reservation(const SState *s, int64_t p) {
+    for (int64_t x = s->pool_res_ptr[p]; x < s->pool_res_off[p + 1]; x++)
+        if (s->res_held[s->pool_res[x]] == -2) return s->res_start[s->pool_res[x]];
+    return INFINITY;
 }
 
 /* Free nodes over time from t: running entries' estimated ends, minus reservations not yet begun. */
@@ -750,18 +852,24 @@ static void shadow_of(SState *s, Plan *pl, int64_t p, int64_t h, double t) {
     pl->extra = s->free[p] + acc - units_of(s, h);
 }
 
-/* Reserve h in the plan, unless its reservation would lie beyond the backfill window (then no guard). */
-static void guard(SState *s, Plan *pl, int64_t p, int64_t h, double t) {
+/* Reserve h in the plan, unless its reservation would lie beyond the backfill window (then no guard).
+ * Without the profile, the shadow time ignores reservations not yet begun; when h's planned run would
+ * reach the next one (`ahead`), the plan switches to the profile, which counts them. */
+static void guard(SState *s, Plan *pl, int64_t p, int64_t h, double t, double ahead) {
     double limit = s->bf_window_s > 0.0 ? t + s->bf_window_s : INFINITY;
-    if (pl->profile) {
-        int64_t k = earliest_fit(s->prof_t, s->prof_free, pl->n, units_of(s, h), s->req_s[h]);
-        if (s->prof_t[k] > limit) return;
-        block(s->prof_t, s->prof_free, &pl->n, s->prof_t[k], s->prof_t[k] + s->req_s[h], units_of(s, h));
-        pl->guarded = 1;
-        return;
+    if (!pl->profile) {
+        shadow_of(s, pl, p, h, t);
+        if (pl->shadow + s->req_s[h] <= ahead) {
+            pl->guarded = pl->shadow <= limit;
+            return;
+        }
+        pl->profile = 1;
+        pl->n = build_profile(s, p, t);
     }
-    shadow_of(s, pl, p, h, t);
-    pl->guarded = pl->shadow <= limit;
+    int64_t k = earliest_fit(s->prof_t, s->prof_free, pl->n, units_of(s, h), s->req_s[h]);
+    if (s->prof_t[k] > limit) return;
+    block(s->prof_t, s->prof_free, &pl->n, s->prof_t[k], s->prof_t[k] + s->req_s[h], units_of(s, h));
+    pl->guarded = 1;
 }
 
 /* ------------------------------------------------------------ preemption */
@@ -772,6 +880,8 @@ static void guard(SState *s, Plan *pl, int64_t p, int64_t h, double t) {
 static int preempt_for(SState *s, int64_t p, int64_t h, double t) {
     int64_t mask = s->preempt_mask[s->qos[h]];
     if (mask == 0 || s->preemptible_running[p] == 0) return 0;
+    int64_t need = units_of(s, h), settled = s->free[p] + s->signalled_nodes[p];
+    if (settled >= need || settled + s->preemptible_nodes[p] < need) return 0; /* no need, or no way */
     int64_t avail = s->free[p], *cand = s->scratch, n = 0;
     for (int64_t k = s->run_lo[p]; k < s->run_hi[p]; k++) {
         int64_t j = s->run_id[k];
@@ -779,7 +889,6 @@ static int preempt_for(SState *s, int64_t p, int64_t h, double t) {
         if (s->signalled[j]) avail += s->size[j];
         else if ((mask >> s->qos[j]) & 1) cand[n++] = j;
     }
-    int64_t need = units_of(s, h);
     if (avail >= need) return 0;
     /* most recently started first; ties: higher index first (insertion sort: candidates are few) */
     for (int64_t a = 1; a < n; a++) {
@@ -794,10 +903,12 @@ static int preempt_for(SState *s, int64_t p, int64_t h, double t) {
     int64_t chosen = 0;
     while (chosen < n && avail < need) avail += s->size[cand[chosen++]];
     if (avail < need) return 0;
+    s->preemptor[p] = h;
     for (int64_t c = 0; c < chosen; c++) {
         int64_t j = cand[c];
         double stop = t + s->grace_s;
         s->signalled[j] = 1;
+        s->signalled_nodes[p] += s->size[j];
         if (stop < s->est_end[j]) {
             run_remove(s, p, s->est_end[j], j);
             s->est_end[j] = stop;
@@ -818,30 +929,40 @@ static int preempt_for(SState *s, int64_t p, int64_t h, double t) {
 static void pass(SState *s, int64_t p, double t, int backfill) {
     int tries = 0;
 again:
-    if (s->free[p] == 0 && s->shlen[p] == 0 &&
+    if (s->free[p] == 0 && s->shopen[p] == 0 &&
         !(s->preemptor_queued[p] > 0 && s->preemptible_running[p] > 0))
         return; /* nothing could start */
     order_queue(s, p, t);
     int64_t *q = s->qbuf + s->qbase[p], nq = s->qlen[p], k = 0, h = NONE;
     Plan pl = {0, 0, INFINITY, 0, 0};
-    pl.profile = has_reservations(s, p) || (backfill && s->policy == POL_CONSERVATIVE);
+    /* Reservations ahead matter to planning only if a job starting now could reach the next one (the
+     * longest requested time of the pool decides), or the blocked job's planned run could (guard). */
+    double ahead = next_reservation(s, p);
+    pl.profile = t + s->max_req[p] > ahead || (backfill && s->policy == POL_CONSERVATIVE);
     if (pl.profile) pl.n = build_profile(s, p, t);
+    int64_t first = s->preemptor[p]; /* a preemptor takes its victims' nodes before anyone else */
+    if (first != NONE && (s->status[first] != QUEUED ||
+                          (!s->hq[first] && !hold_if_limited(s, first) && try_start(s, &pl, first, t))))
+        s->preemptor[p] = NONE;
     for (; k < nq; k++) { /* main step: in priority order while jobs fit */
         int64_t j = q[k];
-        if (held(s, j)) continue;
+        if (s->status[j] != QUEUED || s->hq[j] || hold_if_limited(s, j)) continue;
         if (!try_start(s, &pl, j, t)) { h = j; break; }
     }
     if (h == NONE) return;
     if (tries++ == 0 && preempt_for(s, p, h, t)) goto again;
     if (!backfill || s->policy == POL_FCFS) return;
-    guard(s, &pl, p, h, t);
+    guard(s, &pl, p, h, t, ahead);
     double limit = s->bf_window_s > 0.0 ? t + s->bf_window_s : INFINITY;
     int64_t tested = 0;
     for (k++; k < nq; k++) {
         if (s->bf_max_jobs > 0 && tested++ >= s->bf_max_jobs) break;
-        if (s->free[p] == 0 && s->shlen[p] == 0) break;
+        if (s->free[p] == 0 && s->shopen[p] == 0) break;
         int64_t j = q[k];
-        if (held(s, j)) continue;
+        if (s->status[j] != QUEUED || s->hq[j]) continue;
+        /* EASY: a job that cannot start now is passed over (conservative reserves it) */
+        if (s->policy != POL_CONSERVATIVE && !s->shared[j] && s->size[j] > s->free[p]) continue;
+        if (hold_if_limited(s, j)) continue;
         if (s->policy == POL_CONSERVATIVE) {
             int64_t f = earliest_fit(s->prof_t, s->prof_free, pl.n, s->size[j], s->req_s[j]);
             if (f == 0) {
@@ -895,8 +1016,6 @@ int pm_slurm_advance(SState *s, double until_s) {
                 int64_t j = s->heap_j[0];
                 end_pop(s);
                 end_job(s, j, t);
-                if (s->limits_everywhere)
-                    for (int64_t p = 0; p < s->n_pools; p++) s->dirty[p] = 1;
             } else {
                 end_pop(s);
             }
@@ -914,12 +1033,16 @@ int pm_slurm_advance(SState *s, double until_s) {
             while (s->pool_res_ptr[p] < s->pool_res_off[p + 1] && s->res_held[s->pool_res[s->pool_res_ptr[p]]] != -2 &&
                    s->res_end[s->pool_res[s->pool_res_ptr[p]]] <= t)
                 s->pool_res_ptr[p]++;
-        /* 4. one pass per pool in which something happened (every pool with jobs at a tick) */
+        /* 4. one pass per pool in which something happened; at a tick, also in every pool where
+         * something happened since its last backfill step or whose priorities are due */
         int backfill = s->bf_interval_s <= 0.0 || tick;
         for (int64_t p = 0; p < s->n_pools; p++) {
-            if (!s->dirty[p] && !(tick && s->qlen[p] > 0)) continue;
+            if (s->dirty[p]) s->bf_dirty[p] = 1;
+            int due = s->priority != PRIO_FIFO && t >= s->last_calc[p] + s->calc_period_s;
+            if (!s->dirty[p] && !(tick && s->qlen[p] > 0 && (s->bf_dirty[p] || due))) continue;
             s->dirty[p] = 0;
             pass(s, p, t, backfill);
+            if (backfill) s->bf_dirty[p] = 0;
         }
     }
 }

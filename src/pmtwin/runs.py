@@ -219,9 +219,12 @@ def simulate(
     policy: str = "easy",
     progress: ProgressFactory | None = None,
     scheduler: SchedulerConfig | None = None,
+    slurm_features: bool = False,
 ) -> RunResult:
     """Simulate ``machine`` for ``days`` under the embedded default workload (seeded); with
-    ``scheduler``, in Slurm mode (docs/slurm-scheduling.md)."""
+    ``scheduler``, in Slurm mode (docs/slurm-scheduling.md). ``slurm_features`` adds users, accounts,
+    QOS, time limits, shared jobs, arrays and dependencies to the workload (``workload/slurm_mix.py``,
+    drawn from the same seed) and implies Slurm mode."""
     prepare_out_dir(out_dir)
     from pmtwin.machine import load_system
     from pmtwin.workload.synthetic import default_workload
@@ -233,15 +236,35 @@ def simulate(
     jobs = default_workload(
         days=days, seed=seed, partition_nodes=system.partition_node_counts(), hbm80g_nodes=hbm80g
     )
+    if slurm_features:
+        jobs = _with_slurm_features(jobs, system, seed)
+        if scheduler is None:
+            from pmtwin.sched.config import SchedulerConfig
+
+            scheduler = SchedulerConfig.model_validate({"policy": policy})
     pool_of_job = _route(jobs, system)
     config: dict[str, dict[str, Any]] = {
         "run": {"command": "simulate", "policy": policy},
         "machine": {"name": system.name},
-        "workload": {"generator": "default", "days": days, "seed": seed},
+        "workload": {"generator": "default", "days": days, "seed": seed, "slurm_features": slurm_features},
     }
     build_s = time.perf_counter() - t0
     slurm = _slurm_setup(scheduler, policy, machine, pools)
     return _run(jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s, slurm)
+
+
+def _with_slurm_features(jobs: JobTable, system: Machine, seed: int) -> JobTable:
+    """The default workload with Slurm features, drawn from a stream of its own (seed, 1)."""
+    from pmtwin.workload.slurm_mix import with_slurm_features
+
+    shapes = {name: system.node_type(system.partitions[name].node_types[0]) for name in jobs.partition_names}
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
+    return with_slurm_features(
+        jobs, rng,
+        cores_per_node={p: t.cpus_per_node * system.cpu_spec(t).cores for p, t in shapes.items()},
+        gpus_per_node={p: t.gpus_per_node for p, t in shapes.items()},
+        mem_mb_per_node={p: int((t.ddr_gb or 0) * 1024) for p, t in shapes.items()},
+    )  # fmt: skip
 
 
 def _run(

@@ -60,10 +60,15 @@ def simulate(
     priority: PriorityOpt = None,
     walltime: WalltimeOpt = None,
     qos_table: QosOpt = None,
+    slurm_features: Annotated[
+        bool,
+        typer.Option("--slurm-features", help="Add users, QOS, shared jobs, arrays and dependencies to "
+                     "the workload (workload/slurm_mix.py); runs Slurm mode."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
     """Simulate a machine under the embedded default workload (a documented synthetic GPU+CPU mix).
-    Any of --scheduler, --priority, --walltime, --qos-table runs Slurm mode."""
+    Any of --scheduler, --priority, --walltime, --qos-table, --slurm-features runs Slurm mode."""
     from pmtwin import runs
 
     config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
@@ -71,7 +76,7 @@ def simulate(
         result = _guard(
             lambda: runs.simulate(
                 out_dir=out, machine=machine, days=days, seed=seed, policy=policy, progress=progress,
-                scheduler=config,
+                scheduler=config, slurm_features=slurm_features,
             )
         )
     _report(result, f"simulate {machine}, {days:g} days, seed {seed}, {policy}", quiet)

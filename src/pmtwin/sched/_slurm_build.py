@@ -82,7 +82,7 @@ def build_state(
     arrays.update(_qos_arrays(qos))
     res, n_res = _reservations(config, pools)
     arrays.update(res)
-    arrays.update(_pool_arrays(pool, pools, n_res, arrays["res_pool"]))
+    arrays.update(_pool_arrays(pool, pools, req, n_res, arrays["res_pool"]))
     arrays["scratch"] = np.zeros(n + 1, np.int64)
     room = 2 * n + len(arrays["run_key"]) + 4 * n_res + 8
     arrays["prof_t"] = np.zeros(room, np.float64)
@@ -90,20 +90,18 @@ def build_state(
     arrays["next_submit"] = np.zeros(1, np.int64)
     arrays["clock_s"] = np.array([-np.inf])
     arrays["next_tick"] = np.array([-np.inf, 0.0])
-    limits = [x.max_running_jobs_per_user or x.max_running_nodes_per_user or x.max_running_jobs_per_account
-              for x in qos.qos]  # fmt: skip
     params: dict[str, float | int] = {
         "bf_window_s": config.backfill_window_s, "bf_interval_s": config.backfill_interval_s,
         "max_age_s": config.max_age_s, "age_weight": config.age_weight,
         "fairshare_weight": config.fairshare_weight if config.priority == "multifactor" else 0.0,
         "half_life_s": config.decay_half_life_s, "grace_s": config.preempt_grace_s,
+        "calc_period_s": config.priority_calc_period_s,
         "policy": POLICY_CODES[config.policy], "priority": PRIORITY_CODES[config.priority],
         "accrue_limit": config.effective_accrue_limit, "bf_max_jobs": config.backfill_max_jobs,
         "requeue": int(config.preempt_mode == "requeue"), "n_jobs": n, "n_pools": len(pools.capacity),
         "n_qos": len(qos.qos), "n_users": int(arrays["urun"].size // len(qos.qos)),
         "n_accts": max(int(arrays["acct_usage"].size), 1), "n_res": n_res,
         "n_slots": int(pools.capacity.sum()),
-        "limits_everywhere": int(any(limits) or bool(np.any(t.array_throttle > 0))),
         "assign_nodes": int(pools.assign_nodes),
     }  # fmt: skip
     return Built(arrays, params, order, share, units)
@@ -230,6 +228,8 @@ def _people(t: JobTable, q: NDArray[np.int64], n_qos: int) -> dict[str, NDArray[
         "user": user, "acct": acct, "assoc": assoc, "arr": arr,
         "urun": zeros(nu * n_qos), "unodes": zeros(nu * n_qos), "usub": zeros(nu * n_qos),
         "arun": zeros(na * n_qos), "array_run": zeros(len(throttle)), "array_throttle": throttle,
+        "uq_held": np.full(nu * n_qos, -1, np.int64), "aq_held": np.full(na * n_qos, -1, np.int64),
+        "arr_held": np.full(len(throttle), -1, np.int64),
         "assoc_count": zeros(nas), "assoc_whead": np.full(nas, -1, np.int64),
         "assoc_wtail": np.full(nas, -1, np.int64),
         "acct_usage": np.zeros(na), "acct_last": np.full(na, -np.inf), "acct_running": np.zeros(na),
@@ -260,7 +260,9 @@ def _job_state(n: int, units: NDArray[np.int64]) -> dict[str, NDArray[Any]]:
 
     return {
         "node_off": node_off, "status": np.zeros(n, np.int8), "state": np.zeros(n, np.int8),
-        "reason": np.zeros(n, np.int8), "signalled": np.zeros(n, np.int8), "start_s": nan(), "end_s": nan(),
+        "reason": np.zeros(n, np.int8), "signalled": np.zeros(n, np.int8),
+        "inq": np.zeros(n, np.int8), "hq": np.zeros(n, np.int8),
+        "hnext": np.full(n, -1, np.int64), "start_s": nan(), "end_s": nan(),
         "est_end": nan(), "eligible_s": nan(), "accrued_s": np.zeros(n), "accrue_since": nan(),
         "prio": np.zeros(n), "lost_node_s": np.zeros(n), "requeues": np.zeros(n, np.int64),
         "wnext": np.full(n, -1, np.int64), "wprev": np.full(n, -1, np.int64),
@@ -339,7 +341,8 @@ def _pool_index(pools: SlurmPools, name: str, reservation: str) -> int:
 
 
 def _pool_arrays(
-    pool: NDArray[np.int64], pools: SlurmPools, n_res: int, res_pool: NDArray[np.int64]
+    pool: NDArray[np.int64], pools: SlurmPools, req: NDArray[np.float64], n_res: int,
+    res_pool: NDArray[np.int64],
 ) -> dict[str, NDArray[Any]]:
     cap = pools.capacity.astype(np.int64)
     n_pools = len(cap)
@@ -349,17 +352,24 @@ def _pool_arrays(
     res_per_pool = np.bincount(res_pool[:n_res], minlength=n_pools).astype(np.int64)
     room = 2 * (cap + res_per_pool) + 2
     run_base = np.concatenate(([0], np.cumsum(room)[:-1])).astype(np.int64)
+    max_req = np.zeros(n_pools)  # the longest planned run of each pool's jobs
+    np.maximum.at(max_req, pool, req)
     slots = int(cap.sum())
     free_nodes = np.arange(slots, dtype=np.int64)  # each pool's slice is already a min-heap
     zeros = _zeros
     return {
-        "capacity": cap, "first_slot": first_slot, "qbase": qbase,
+        "capacity": cap, "first_slot": first_slot, "qbase": qbase, "max_req": max_req,
         "cores_pn": pools.cores_per_node.astype(np.int64), "gpus_pn": pools.gpus_per_node.astype(np.int64),
         "mem_pn": pools.mem_mb_per_node.astype(np.int64),
         "free": cap.copy(), "qlen": zeros(n_pools),
         "run_lo": run_base + room // 2, "run_hi": run_base + room // 2, "node_len": cap.copy(),
-        "shlen": zeros(n_pools), "preemptible_running": zeros(n_pools), "preemptor_queued": zeros(n_pools),
+        "shlen": zeros(n_pools),
+        "shopen": zeros(n_pools), "preemptible_running": zeros(n_pools), "preemptor_queued": zeros(n_pools),
+        "preemptor": np.full(n_pools, -1, np.int64), "sorted_len": zeros(n_pools), "nqueued": zeros(n_pools),
+        "preemptible_nodes": zeros(n_pools), "signalled_nodes": zeros(n_pools),
+        "last_calc": np.full(n_pools, -math.inf),
         "run_base": run_base, "run_end": run_base + room, "dirty": zeros(n_pools, np.int8),
+        "bf_dirty": zeros(n_pools, np.int8),
         "qbuf": zeros(max(len(pool), 1)), "run_key": np.zeros(int(room.sum())),
         "run_id": zeros(int(room.sum())), "free_nodes": free_nodes, "node_cores": zeros(slots),
         "node_gpus": zeros(slots), "node_mem": zeros(slots), "node_njobs": zeros(slots),

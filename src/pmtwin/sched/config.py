@@ -77,6 +77,7 @@ class SchedulerConfig(BaseModel):
     partition_weight: float = Field(default=0.0, ge=0)
     max_age_s: float = Field(default=7 * DAY_S, gt=0)
     decay_half_life_s: float = Field(default=7 * DAY_S, gt=0)
+    priority_calc_period_s: float = Field(default=0.0, ge=0)
     backfill_window_s: float = Field(default=0.0, ge=0)
     backfill_max_jobs: int = Field(default=0, ge=0)
     backfill_interval_s: float = Field(default=0.0, ge=0)
