@@ -35,7 +35,7 @@ typedef struct {
     const int64_t *node_off;
     /* jobs: state and outputs */
     int8_t *status, *state, *reason, *signalled, *inq, *hq;
-    double *start_s, *end_s, *est_end, *eligible_s, *accrued_s, *accrue_since, *prio, *lost_node_s;
+    double *start_s, *end_s, *est_end, *eligible_s, *accrued_s, *accrue_since, *lost_node_s;
     int64_t *requeues, *wnext, *wprev, *snext, *node_ids;
     /* pools */
     const int64_t *capacity, *first_slot, *qbase, *cores_pn, *gpus_pn, *mem_pn, *pool_res_off, *pool_res;
@@ -46,7 +46,8 @@ typedef struct {
     const int64_t *run_base, *run_end;
     int8_t *dirty, *bf_dirty;
     /* buffers */
-    int64_t *qbuf;
+    int64_t *qbuf, *qunits; /* queue entries and the fresh nodes each needs (0: a shared job) */
+    double *qprio;          /* and their priorities (kept beside them: sorting reads no job arrays) */
     double *run_key;
     int64_t *run_id;
     double *heap_t;
@@ -373,6 +374,13 @@ static int held(const SState *s, int64_t j) {
     return FREE_TO_RUN;
 }
 
+static void queue_append(SState *s, int64_t p, int64_t j) {
+    int64_t k = s->qbase[p] + s->qlen[p]++;
+    s->qbuf[k] = j;
+    s->qunits[k] = s->shared[j] ? 0 : s->size[j];
+    s->qprio[k] = 0.0;
+}
+
 static int64_t *held_list(SState *s, int64_t j, int why) {
     if (why == HELD_USER) return &s->uq_held[s->user[j] * s->n_qos + s->qos[j]];
     if (why == HELD_ACCOUNT) return &s->aq_held[s->acct[j] * s->n_qos + s->qos[j]];
@@ -395,7 +403,7 @@ static void release_held(SState *s, int64_t *head) {
     for (int64_t j = *head; j != NONE; j = s->hnext[j]) {
         int64_t p = s->pool[j];
         s->hq[j] = 0;
-        if (!s->inq[j]) s->qbuf[s->qbase[p] + s->qlen[p]++] = j;
+        if (!s->inq[j]) queue_append(s, p, j);
         s->inq[j] = 1;
         s->dirty[p] = 1;
     }
@@ -514,7 +522,7 @@ static void shared_release(SState *s, int64_t p, int64_t j) {
 static void enqueue(SState *s, int64_t j, double t) {
     int64_t p = s->pool[j];
     s->status[j] = QUEUED;
-    if (!s->inq[j]) s->qbuf[s->qbase[p] + s->qlen[p]++] = j;
+    if (!s->inq[j]) queue_append(s, p, j);
     s->inq[j] = 1;
     s->nqueued[p]++;
     s->dirty[p] = 1;
@@ -642,15 +650,17 @@ static double priority_of(SState *s, int64_t j, double t) {
     return value;
 }
 
-static inline int ahead(const SState *s, int64_t a, int64_t b) {
-    return s->prio[a] > s->prio[b] || (s->prio[a] == s->prio[b] && a < b);
-}
+/* Queue order: higher priority first, ties in job order. */
+static inline int ahead(double pa, int64_t a, double pb, int64_t b) { return pa > pb || (pa == pb && a < b); }
 
 /* Keep the jobs still queued, in order (the sorted part shrinks with them). */
 static void compact(SState *s, int64_t p) {
-    int64_t *q = s->qbuf + s->qbase[p], n = 0, sorted = 0;
+    int64_t *q = s->qbuf + s->qbase[p], *u = s->qunits + s->qbase[p], n = 0, sorted = 0;
+    double *pr = s->qprio + s->qbase[p];
     for (int64_t k = 0; k < s->qlen[p]; k++) {
         if (s->status[q[k]] == QUEUED && !s->hq[q[k]]) {
+            u[n] = u[k];
+            pr[n] = pr[k];
             q[n++] = q[k];
             if (k < s->sorted_len[p]) sorted++;
         } else {
@@ -666,34 +676,54 @@ static void compact(SState *s, int64_t p) {
  * re-sorted (insertion sort: the order changes little); otherwise only jobs queued since the last pass
  * get a priority and are inserted in place, and jobs that left are dropped when they pile up. */
 static void order_queue(SState *s, int64_t p, double t) {
-    int64_t *q = s->qbuf + s->qbase[p];
+    int64_t *q = s->qbuf + s->qbase[p], *u = s->qunits + s->qbase[p];
+    double *pr = s->qprio + s->qbase[p];
     int recalc = s->priority != PRIO_FIFO && (s->calc_period_s <= 0.0 || t >= s->last_calc[p] + s->calc_period_s);
-    if (recalc || s->qlen[p] > 2 * s->nqueued[p] + 64) compact(s, p);
-    if (recalc) {
-        int64_t n = s->qlen[p];
-        for (int64_t k = 0; k < n; k++) s->prio[q[k]] = priority_of(s, q[k], t);
-        for (int64_t k = 1; k < n; k++) {
-            int64_t j = q[k], m = k;
-            while (m > 0 && ahead(s, j, q[m - 1])) { q[m] = q[m - 1]; m--; }
-            q[m] = j;
+    if (recalc) { /* drop the jobs that left, compute the others' priorities, re-sort */
+        int64_t n = 0;
+        for (int64_t k = 0; k < s->qlen[p]; k++) {
+            int64_t j = q[k];
+            if (s->status[j] != QUEUED || s->hq[j]) { s->inq[j] = 0; continue; }
+            pr[n] = priority_of(s, j, t);
+            u[n] = u[k];
+            q[n++] = j;
         }
+        for (int64_t k = 1; k < n; k++) {
+            int64_t j = q[k], units = u[k], m = k;
+            double prio = pr[k];
+            while (m > 0 && ahead(prio, j, pr[m - 1], q[m - 1])) {
+                q[m] = q[m - 1];
+                u[m] = u[m - 1];
+                pr[m] = pr[m - 1];
+                m--;
+            }
+            q[m] = j;
+            u[m] = units;
+            pr[m] = prio;
+        }
+        s->qlen[p] = n;
         s->sorted_len[p] = n;
         s->last_calc[p] = t;
         s->bf_dirty[p] = 1; /* the order may have changed */
         return;
     }
+    if (s->qlen[p] > 2 * s->nqueued[p] + 64) compact(s, p);
     int64_t w = s->sorted_len[p];
     for (int64_t k = s->sorted_len[p]; k < s->qlen[p]; k++) {
-        int64_t j = q[k];
+        int64_t j = q[k], units = u[k];
         if (s->status[j] != QUEUED || s->hq[j]) { s->inq[j] = 0; continue; }
-        s->prio[j] = s->priority == PRIO_FIFO ? 0.0 : priority_of(s, j, t);
+        double prio = s->priority == PRIO_FIFO ? 0.0 : priority_of(s, j, t);
         int64_t lo = 0, hi = w; /* the first entry j goes ahead of */
         while (lo < hi) {
             int64_t mid = (lo + hi) >> 1;
-            if (ahead(s, j, q[mid])) hi = mid; else lo = mid + 1;
+            if (ahead(prio, j, pr[mid], q[mid])) hi = mid; else lo = mid + 1;
         }
         memmove(q + lo + 1, q + lo, (size_t)(w - lo) * sizeof(int64_t));
+        memmove(u + lo + 1, u + lo, (size_t)(w - lo) * sizeof(int64_t));
+        memmove(pr + lo + 1, pr + lo, (size_t)(w - lo) * sizeof(double));
         q[lo] = j;
+        u[lo] = units;
+        pr[lo] = prio;
         w++;
     }
     s->qlen[p] = w;
@@ -958,10 +988,13 @@ again:
     for (k++; k < nq; k++) {
         if (s->bf_max_jobs > 0 && tested++ >= s->bf_max_jobs) break;
         if (s->free[p] == 0 && s->shopen[p] == 0) break;
-        int64_t j = q[k];
+        int64_t j = q[k], units = s->qunits[s->qbase[p] + k];
+        if (s->policy != POL_CONSERVATIVE) { /* EASY passes over a job that cannot start now */
+            if (units > s->free[p]) continue;
+            if (units > 0 && pl.guarded && !pl.profile && units > pl.extra && t + s->req_s[j] > pl.shadow)
+                continue;
+        }
         if (s->status[j] != QUEUED || s->hq[j]) continue;
-        /* EASY: a job that cannot start now is passed over (conservative reserves it) */
-        if (s->policy != POL_CONSERVATIVE && !s->shared[j] && s->size[j] > s->free[p]) continue;
         if (hold_if_limited(s, j)) continue;
         if (s->policy == POL_CONSERVATIVE) {
             int64_t f = earliest_fit(s->prof_t, s->prof_free, pl.n, s->size[j], s->req_s[j]);

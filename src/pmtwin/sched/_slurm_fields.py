@@ -19,7 +19,7 @@ POINTER_FIELDS: tuple[tuple[str, type], ...] = (
     # jobs: state and outputs
     ("status", _B1), ("state", _B1), ("reason", _B1), ("signalled", _B1), ("inq", _B1), ("hq", _B1),
     ("start_s", _F8), ("end_s", _F8), ("est_end", _F8), ("eligible_s", _F8), ("accrued_s", _F8),
-    ("accrue_since", _F8), ("prio", _F8), ("lost_node_s", _F8),
+    ("accrue_since", _F8), ("lost_node_s", _F8),
     ("requeues", _I8), ("wnext", _I8), ("wprev", _I8), ("snext", _I8), ("node_ids", _I8),
     # pools
     ("capacity", _I8), ("first_slot", _I8), ("qbase", _I8), ("cores_pn", _I8), ("gpus_pn", _I8),
@@ -31,7 +31,8 @@ POINTER_FIELDS: tuple[tuple[str, type], ...] = (
     ("last_calc", _F8),
     ("run_base", _I8), ("run_end", _I8), ("dirty", _B1), ("bf_dirty", _B1),
     # buffers
-    ("qbuf", _I8), ("run_key", _F8), ("run_id", _I8), ("heap_t", _F8), ("heap_j", _I8), ("heap_len", _I8),
+    ("qbuf", _I8), ("qunits", _I8), ("qprio", _F8), ("run_key", _F8), ("run_id", _I8), ("heap_t", _F8),
+    ("heap_j", _I8), ("heap_len", _I8),
     ("heap_cap", _I8), ("free_nodes", _I8), ("node_cores", _I8), ("node_gpus", _I8), ("node_mem", _I8),
     ("node_njobs", _I8), ("node_head", _I8), ("shpos", _I8), ("shlist", _I8), ("node_busy", _F8),
     ("prof_t", _F8), ("prof_free", _I8), ("scratch", _I8),

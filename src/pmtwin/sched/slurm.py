@@ -122,13 +122,12 @@ def _result(
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     node_off = np.asarray(arrays["node_off"], np.int64)
-    within = np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts)
-    source = np.repeat(node_off[:-1][rank], counts) + within
-    slots = np.asarray(arrays["node_ids"], np.int64)[source]
-    pool = np.asarray(arrays["pool"], np.int64)[rank]
-    slot_base = np.asarray(arrays["first_slot"], np.int64)
-    job_pool = np.repeat(pool, counts)
-    nodes = pools.first_node[job_pool] + slots - slot_base[job_pool]
+    # node ids of job i: its slots (node_ids[node_off[rank[i]]:...]) shifted from slots to node ids
+    source = np.repeat(node_off[:-1][rank] - offsets[:-1], counts) + np.arange(offsets[-1])
+    nodes = np.asarray(arrays["node_ids"], np.int64)[source]
+    shift = pools.first_node - np.asarray(arrays["first_slot"], np.int64)
+    if np.any(shift):
+        nodes += np.repeat(shift[np.asarray(arrays["pool"], np.int64)[rank]], counts)
     return SlurmResult(
         start_s=start,
         end_s=np.asarray(arrays["end_s"], np.float64)[rank],
@@ -137,6 +136,6 @@ def _result(
         requeues=np.asarray(arrays["requeues"], np.int64)[rank],
         lost_node_s=np.asarray(arrays["lost_node_s"], np.float64)[rank],
         node_offsets=offsets,
-        node_ids=nodes.astype(np.int64),
+        node_ids=nodes,
         share=share[rank],
     )
