@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml setup.py src/pmtwin/_cnative.c src/pmtwin/_cslurm.c
+$(STAMP): pyproject.toml setup.py src/pmtwin/_cnative.c src/pmtwin/_cslurm.c src/pmtwin/_cshared.h
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

@@ -2,4 +2,13 @@
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("pmtwin._cnative", ["src/pmtwin/_cnative.c", "src/pmtwin/_cslurm.c"], extra_compile_args=["-O2"])])
+setup(
+    ext_modules=[
+        Extension(
+            "pmtwin._cnative",
+            ["src/pmtwin/_cnative.c", "src/pmtwin/_cslurm.c"],
+            depends=["src/pmtwin/_cshared.h"],
+            extra_compile_args=["-O2"],
+        )
+    ]
+)

@@ -31,6 +31,7 @@ class Case:
     args: tuple[str, ...]
     target_s: float | None
     target_rss_mb: float | None = None
+    at_most_times: tuple[str, float] | None = None  # (case name, factor): a target relative to a case
 
 
 CASES = (
@@ -42,6 +43,10 @@ CASES = (
     Case("replay KTH-SP2 on Perlmutter CPU nodes",
          ("replay", str(TRACES / "KTH-SP2-1996-2.1-cln.swf.gz"), "--machine", "perlmutter"), None),
     Case("simulate Perlmutter, 365 days, EASY", ("simulate", "--days", "365"), 20.0),
+    Case("simulate Perlmutter, 365 days, Slurm mode, every feature on",
+         ("simulate", "--days", "365", "--slurm-features", "--scheduler",
+          str(ROOT / "benchmarks" / "all-features.toml")), None,
+         at_most_times=("simulate Perlmutter, 365 days, EASY", 2.0)),
 )  # fmt: skip
 
 
@@ -88,12 +93,21 @@ def main() -> None:
     if not TRACES.is_dir():
         raise SystemExit(f"traces not found in {TRACES} (set PMTWIN_SHARED)")
     print(f"pmtwin benchmarks: {os.cpu_count()} CPUs, best of {args.repeats} fresh processes", flush=True)
+    best: dict[str, float] = {}
     for case in CASES:
         result = measure(case, args.repeats)
+        best[case.name] = float(result["best_s"])  # type: ignore[arg-type]
+        if case.at_most_times is not None:
+            base, factor = case.at_most_times
+            result["ratio_to_base"] = round(best[case.name] / best[base], 2)
+            result["meets_target"] = result["ratio_to_base"] <= factor
         if args.json:
             print(json.dumps(result), flush=True)
             continue
         target = "" if case.target_s is None else f" (target < {case.target_s} s: "
+        if case.at_most_times is not None:
+            base, factor = case.at_most_times
+            target = f" ({result['ratio_to_base']}x {base!r}, target <= {factor}x: "
         target += "" if result["meets_target"] is None else ("met)" if result["meets_target"] else "MISSED)")
         print(
             f"{case.name:40s} {result['jobs']:>9,} jobs  best {result['best_s']:6.2f} s  "

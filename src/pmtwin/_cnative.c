@@ -13,6 +13,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "_cshared.h"
+
 enum { POLICY_FCFS = 0, POLICY_EASY = 1, POLICY_CONSERVATIVE = 2 };
 enum { QUEUED = 1, RUNNING = 2, DONE = 3 };
 enum { STOPPED_AT_LIMIT = 0, FINISHED = 1 };
@@ -49,69 +51,15 @@ typedef struct {
     int64_t n_jobs, n_pools, assign_nodes;
 } State;
 
-/* ------------------------------------------------------------ end-event heap: (time, job), min first */
+/* ------------------------------------------------------------ event heap and running sets (_cshared.h) */
 
-static inline int heap_less(double ta, int64_t ja, double tb, int64_t jb) {
-    return ta < tb || (ta == tb && ja < jb);
-}
+static void heap_push(State *s, double t, int64_t j) { pm_event_push(s->heap_t, s->heap_j, s->heap_len, t, j); }
 
-static void heap_push(State *s, double t, int64_t j) {
-    int64_t i = (*s->heap_len)++;
-    while (i > 0) {
-        int64_t parent = (i - 1) >> 1;
-        if (!heap_less(t, j, s->heap_t[parent], s->heap_j[parent])) break;
-        s->heap_t[i] = s->heap_t[parent];
-        s->heap_j[i] = s->heap_j[parent];
-        i = parent;
-    }
-    s->heap_t[i] = t;
-    s->heap_j[i] = j;
-}
+static void heap_pop(State *s) { pm_event_pop(s->heap_t, s->heap_j, s->heap_len); }
 
-static void heap_pop(State *s) {
-    int64_t n = --(*s->heap_len);
-    double t = s->heap_t[n];
-    int64_t j = s->heap_j[n], i = 0;
-    for (;;) {
-        int64_t child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && heap_less(s->heap_t[child + 1], s->heap_j[child + 1], s->heap_t[child],
-                                       s->heap_j[child]))
-            child++;
-        if (!heap_less(s->heap_t[child], s->heap_j[child], t, j)) break;
-        s->heap_t[i] = s->heap_t[child];
-        s->heap_j[i] = s->heap_j[child];
-        i = child;
-    }
-    s->heap_t[i] = t;
-    s->heap_j[i] = j;
-}
-
-/* ------------------------------------------------------------ free-node min-heap of one pool */
-
-static void node_push(int64_t *heap, int64_t len, int64_t node) {
-    int64_t i = len;
-    while (i > 0) {
-        int64_t parent = (i - 1) >> 1;
-        if (heap[parent] <= node) break;
-        heap[i] = heap[parent];
-        i = parent;
-    }
-    heap[i] = node;
-}
-
-static int64_t node_pop(int64_t *heap, int64_t len) {
-    int64_t top = heap[0], n = len - 1, last = heap[n], i = 0;
-    for (;;) {
-        int64_t child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && heap[child + 1] < heap[child]) child++;
-        if (last <= heap[child]) break;
-        heap[i] = heap[child];
-        i = child;
-    }
-    if (n > 0) heap[i] = last;
-    return top;
+static PmSorted running_set(State *s, int64_t p) {
+    PmSorted r = {s->run_key, s->run_job, s->run_base[p], s->run_end[p], &s->run_lo[p], &s->run_hi[p]};
+    return r;
 }
 
 /* ------------------------------------------------------------ per-pool queues (doubly linked lists) */
@@ -132,60 +80,6 @@ static void queue_remove(State *s, int64_t p, int64_t j) {
     s->qlen[p]--;
 }
 
-/* ------------------------------------------------------------ running set by (estimated end, job)
- * A pool's running jobs occupy run_key/run_job[lo:hi] inside its slice [base:end); an insert or removal
- * shifts the shorter side (ends are mostly near the front, starts near the back). When a side has no
- * room left, the entries are re-centred in the slice. */
-
-static int64_t run_search(const State *s, int64_t lo, int64_t hi, double key, int64_t j) {
-    while (lo < hi) {
-        int64_t mid = (lo + hi) >> 1;
-        if (heap_less(s->run_key[mid], s->run_job[mid], key, j)) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-}
-
-static void run_move(State *s, int64_t to, int64_t from, int64_t count) {
-    memmove(s->run_key + to, s->run_key + from, (size_t)count * sizeof(double));
-    memmove(s->run_job + to, s->run_job + from, (size_t)count * sizeof(int64_t));
-}
-
-static void run_insert(State *s, int64_t p, double key, int64_t j) {
-    int64_t lo = s->run_lo[p], hi = s->run_hi[p];
-    if (lo == s->run_base[p] || hi == s->run_end[p]) {
-        int64_t count = hi - lo;
-        int64_t new_lo = s->run_base[p] + (s->run_end[p] - s->run_base[p] - count) / 2;
-        run_move(s, new_lo, lo, count);
-        hi += new_lo - lo;
-        lo = new_lo;
-    }
-    int64_t pos = run_search(s, lo, hi, key, j);
-    if (pos - lo < hi - pos) {
-        run_move(s, lo - 1, lo, pos - lo);
-        lo--;
-        pos--;
-    } else {
-        run_move(s, pos + 1, pos, hi - pos);
-        hi++;
-    }
-    s->run_key[pos] = key;
-    s->run_job[pos] = j;
-    s->run_lo[p] = lo;
-    s->run_hi[p] = hi;
-}
-
-static void run_remove(State *s, int64_t p, double key, int64_t j) {
-    int64_t lo = s->run_lo[p], hi = s->run_hi[p];
-    int64_t pos = run_search(s, lo, hi, key, j);
-    if (pos - lo < hi - pos) {
-        run_move(s, lo + 1, lo, pos - lo);
-        s->run_lo[p] = lo + 1;
-    } else {
-        run_move(s, pos, pos + 1, hi - pos - 1);
-        s->run_hi[p] = hi - 1;
-    }
-}
-
 /* ------------------------------------------------------------ starting and releasing jobs */
 
 static void start_job(State *s, int64_t j, double t) {
@@ -198,11 +92,12 @@ static void start_job(State *s, int64_t j, double t) {
     double end = t + s->work_left[j] / s->rate[j];
     s->end_s[j] = end;
     heap_push(s, end, j);
-    run_insert(s, p, t + s->requested_s[j], j);
+    PmSorted r = running_set(s, p);
+    pm_sorted_insert(&r, t + s->requested_s[j], j);
     if (s->assign_nodes) {
         int64_t *heap = s->free_nodes + s->node_base[p];
         for (int64_t k = s->node_off[j]; k < s->node_off[j + 1]; k++)
-            s->node_ids[k] = node_pop(heap, s->node_len[p]--);
+            s->node_ids[k] = pm_node_pop(heap, s->node_len[p]--);
     }
 }
 
@@ -214,22 +109,18 @@ static void release_job(State *s, int64_t j, double t) {
     s->status[j] = DONE;
     s->work_left[j] = 0.0;
     s->last_s[j] = t;
-    run_remove(s, p, s->start_s[j] + s->requested_s[j], j);
+    PmSorted r = running_set(s, p);
+    pm_sorted_remove(&r, s->start_s[j] + s->requested_s[j], j);
     if (s->assign_nodes) {
         int64_t *heap = s->free_nodes + s->node_base[p];
         for (int64_t k = s->node_off[j]; k < s->node_off[j + 1]; k++)
-            node_push(heap, s->node_len[p]++, s->node_ids[k]);
+            pm_node_push(heap, s->node_len[p]++, s->node_ids[k]);
     }
 }
 
 /* ------------------------------------------------------------ policies */
 
-/* A running job's estimated end as the policies see it: start + requested, or, for a job slowed down past
- * its estimate (rates below 1), the next representable time after t: it holds its units now and may end
- * at any moment. */
-static inline double estimated_end(double key, double t) {
-    return key > t ? key : nextafter(t, INFINITY);
-}
+static inline double estimated_end(double key, double t) { return pm_estimated_end(key, t); }
 
 /* Start jobs from the head of the queue while the head fits. */
 static void fcfs_step(State *s, int64_t p, double t) {
@@ -293,19 +184,6 @@ static int64_t build_profile(State *s, int64_t p, double t) {
     return n;
 }
 
-/* Index of the earliest step at which `units` stay free for `duration`. */
-static int64_t earliest_fit(const double *pt, const int64_t *pf, int64_t n, int64_t units, double duration) {
-    int64_t k = 0;
-    for (;;) {
-        if (pf[k] < units) { k++; continue; }
-        double end = pt[k] + duration;
-        int64_t m = k + 1;
-        while (m < n && pt[m] < end && pf[m] >= units) m++;
-        if (m == n || pt[m] >= end) return k;
-        k = m + 1;
-    }
-}
-
 /* Take `units` from step k on for `duration`; returns the new number of steps. */
 static int64_t reserve(double *pt, int64_t *pf, int64_t n, int64_t k, int64_t units, double duration) {
     double end = pt[k] + duration;
@@ -355,7 +233,7 @@ static void conservative_pass(State *s, int64_t p, double t) {
     }
     while (s->free[p] > 0) {
         int64_t next = s->qnext[j];
-        int64_t k = earliest_fit(s->prof_t, s->prof_free, n, s->size[j], s->requested_s[j]);
+        int64_t k = pm_earliest_fit(s->prof_t, s->prof_free, n, s->size[j], s->requested_s[j]);
         n = reserve(s->prof_t, s->prof_free, n, k, s->size[j], s->requested_s[j]);
         if (k == 0) start_job(s, j, t); else reserved++;
         if (j == last) break;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_cshared.h"
+
 enum { NOTYET = 0, WAITDEP = 1, QUEUED = 2, RUNNING = 3, ENDED = 4 };
 enum { COMPLETED = 0, TIMEOUT = 1, CANCELLED = 2, REJECTED = 3 };
 enum { R_NONE = 0, R_SUBMIT_LIMIT = 4, R_DEP_NEVER = 6, R_PREEMPTED = 7 };
@@ -78,40 +80,7 @@ typedef struct {
         n_accts, n_res, n_slots, assign_nodes;
 } SState;
 
-/* ------------------------------------------------------------ small heaps */
-
-static inline int before(double ta, int64_t a, double tb, int64_t b) { return ta < tb || (ta == tb && a < b); }
-
-static void end_push(SState *s, double t, int64_t j);
-
-static void end_pop(SState *s) {
-    int64_t n = --(*s->heap_len), i = 0;
-    double t = s->heap_t[n];
-    int64_t j = s->heap_j[n];
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && before(s->heap_t[c + 1], s->heap_j[c + 1], s->heap_t[c], s->heap_j[c])) c++;
-        if (!before(s->heap_t[c], s->heap_j[c], t, j)) break;
-        s->heap_t[i] = s->heap_t[c];
-        s->heap_j[i] = s->heap_j[c];
-        i = c;
-    }
-    s->heap_t[i] = t;
-    s->heap_j[i] = j;
-}
-
-static void end_sift_up(SState *s, int64_t i, double t, int64_t j) {
-    while (i > 0) {
-        int64_t parent = (i - 1) >> 1;
-        if (!before(t, j, s->heap_t[parent], s->heap_j[parent])) break;
-        s->heap_t[i] = s->heap_t[parent];
-        s->heap_j[i] = s->heap_j[parent];
-        i = parent;
-    }
-    s->heap_t[i] = t;
-    s->heap_j[i] = j;
-}
+/* ------------------------------------------------------------ end events (_cshared.h) */
 
 /* A stale entry (the job's end moved, or it ended) is skipped when popped. When the heap is full, it is
  * rebuilt from the running jobs' current ends. */
@@ -123,44 +92,21 @@ static void end_push(SState *s, double t, int64_t j) {
             if (s->status[x] == RUNNING && s->end_s[x] == s->heap_t[k]) {
                 int64_t dup = 0; /* keep one entry per job */
                 for (int64_t m = 0; m < n && !dup; m++) dup = s->heap_j[m] == x && s->heap_t[m] == s->heap_t[k];
-                if (!dup) end_sift_up(s, n++, s->heap_t[k], x);
+                if (!dup) pm_event_sift_up(s->heap_t, s->heap_j, n++, s->heap_t[k], x);
             }
         }
         *s->heap_len = n;
     }
-    end_sift_up(s, (*s->heap_len)++, t, j);
+    pm_event_push(s->heap_t, s->heap_j, s->heap_len, t, j);
 }
 
-static void slot_push(int64_t *heap, int64_t len, int64_t slot) {
-    int64_t i = len;
-    while (i > 0) {
-        int64_t parent = (i - 1) >> 1;
-        if (heap[parent] <= slot) break;
-        heap[i] = heap[parent];
-        i = parent;
-    }
-    heap[i] = slot;
-}
-
-static int64_t slot_pop(int64_t *heap, int64_t len) {
-    int64_t top = heap[0], n = len - 1, last = heap[n], i = 0;
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && heap[c + 1] < heap[c]) c++;
-        if (last <= heap[c]) break;
-        heap[i] = heap[c];
-        i = c;
-    }
-    if (n > 0) heap[i] = last;
-    return top;
-}
+static void end_pop(SState *s) { pm_event_pop(s->heap_t, s->heap_j, s->heap_len); }
 
 /* A free node of pool p (the lowest slot), or NONE when pools are only counts of units. */
 static int64_t take_slot(SState *s, int64_t p) {
     s->free[p]--;
     if (!s->assign_nodes) return NONE;
-    return slot_pop(s->free_nodes + s->first_slot[p], s->node_len[p]--);
+    return pm_node_pop(s->free_nodes + s->first_slot[p], s->node_len[p]--);
 }
 
 static void give_slot(SState *s, int64_t p, int64_t slot);
@@ -173,56 +119,17 @@ static int64_t entry_size(const SState *s, int64_t id) {
     return s->res_held[id - s->n_jobs - s->n_slots];
 }
 
-static int64_t run_search(const SState *s, int64_t lo, int64_t hi, double key, int64_t id) {
-    while (lo < hi) {
-        int64_t mid = (lo + hi) >> 1;
-        if (before(s->run_key[mid], s->run_id[mid], key, id)) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-}
-
-static void run_move(SState *s, int64_t to, int64_t from, int64_t count) {
-    memmove(s->run_key + to, s->run_key + from, (size_t)count * sizeof(double));
-    memmove(s->run_id + to, s->run_id + from, (size_t)count * sizeof(int64_t));
-}
-
 static void run_insert(SState *s, int64_t p, double key, int64_t id) {
-    int64_t lo = s->run_lo[p], hi = s->run_hi[p];
-    if (lo == s->run_base[p] || hi == s->run_end[p]) {
-        int64_t count = hi - lo, new_lo = s->run_base[p] + (s->run_end[p] - s->run_base[p] - count) / 2;
-        run_move(s, new_lo, lo, count);
-        hi += new_lo - lo;
-        lo = new_lo;
-    }
-    int64_t pos = run_search(s, lo, hi, key, id);
-    if (pos - lo < hi - pos) {
-        run_move(s, lo - 1, lo, pos - lo);
-        lo--;
-        pos--;
-    } else {
-        run_move(s, pos + 1, pos, hi - pos);
-        hi++;
-    }
-    s->run_key[pos] = key;
-    s->run_id[pos] = id;
-    s->run_lo[p] = lo;
-    s->run_hi[p] = hi;
+    PmSorted r = {s->run_key, s->run_id, s->run_base[p], s->run_end[p], &s->run_lo[p], &s->run_hi[p]};
+    pm_sorted_insert(&r, key, id);
 }
 
 static void run_remove(SState *s, int64_t p, double key, int64_t id) {
-    int64_t lo = s->run_lo[p], hi = s->run_hi[p], pos = run_search(s, lo, hi, key, id);
-    if (pos - lo < hi - pos) {
-        run_move(s, lo + 1, lo, pos - lo);
-        s->run_lo[p] = lo + 1;
-    } else {
-        run_move(s, pos, pos + 1, hi - pos - 1);
-        s->run_hi[p] = hi - 1;
-    }
+    PmSorted r = {s->run_key, s->run_id, s->run_base[p], s->run_end[p], &s->run_lo[p], &s->run_hi[p]};
+    pm_sorted_remove(&r, key, id);
 }
 
-/* A running entry's estimated end as the planners see it: its key, or for one running past it (a
- * job in its OverTimeLimit), the next representable time after t. */
-static inline double est(double key, double t) { return key > t ? key : nextafter(t, INFINITY); }
+static inline double est(double key, double t) { return pm_estimated_end(key, t); }
 
 /* ------------------------------------------------------------ reservations holding nodes */
 
@@ -238,7 +145,7 @@ static void give_slot(SState *s, int64_t p, int64_t slot) {
         run_insert(s, p, s->res_end[r], id);
         return;
     }
-    if (s->assign_nodes) slot_push(s->free_nodes + s->first_slot[p], s->node_len[p]++, slot);
+    if (s->assign_nodes) pm_node_push(s->free_nodes + s->first_slot[p], s->node_len[p]++, slot);
     s->free[p]++;
 }
 
@@ -790,19 +697,6 @@ static int64_t build_profile(SState *s, int64_t p, double t) {
     return n;
 }
 
-/* The earliest step from which `units` stay free for `duration` (the last step never runs short). */
-static int64_t earliest_fit(const double *pt, const int64_t *pf, int64_t n, int64_t units, double duration) {
-    int64_t k = 0;
-    for (;;) {
-        if (pf[k] < units) { k++; continue; }
-        double end = pt[k] + duration;
-        int64_t m = k + 1;
-        while (m < n && pt[m] < end && pf[m] >= units) m++;
-        if (m == n || pt[m] >= end) return k;
-        k = m + 1;
-    }
-}
-
 /* ------------------------------------------------------------ placing jobs in a pass */
 
 typedef struct {
@@ -896,7 +790,7 @@ static void guard(SState *s, Plan *pl, int64_t p, int64_t h, double t, double ah
         pl->profile = 1;
         pl->n = build_profile(s, p, t);
     }
-    int64_t k = earliest_fit(s->prof_t, s->prof_free, pl->n, units_of(s, h), s->req_s[h]);
+    int64_t k = pm_earliest_fit(s->prof_t, s->prof_free, pl->n, units_of(s, h), s->req_s[h]);
     if (s->prof_t[k] > limit) return;
     block(s->prof_t, s->prof_free, &pl->n, s->prof_t[k], s->prof_t[k] + s->req_s[h], units_of(s, h));
     pl->guarded = 1;
@@ -997,7 +891,7 @@ again:
         if (s->status[j] != QUEUED || s->hq[j]) continue;
         if (hold_if_limited(s, j)) continue;
         if (s->policy == POL_CONSERVATIVE) {
-            int64_t f = earliest_fit(s->prof_t, s->prof_free, pl.n, s->size[j], s->req_s[j]);
+            int64_t f = pm_earliest_fit(s->prof_t, s->prof_free, pl.n, s->size[j], s->req_s[j]);
             if (f == 0) {
                 block(s->prof_t, s->prof_free, &pl.n, t, t + s->req_s[j], s->size[j]);
                 start_job(s, j, t, NONE);
