@@ -286,7 +286,7 @@ def _run(
     }
     t0 = time.perf_counter()
     extra: dict[str, Any] = {}
-    columns: dict[str, NDArray[Any]] = {}
+    columns: dict[str, Any] = {}
     if slurm is None:
         callback = None
         if progress is not None and len(jobs):
@@ -357,7 +357,7 @@ def _slurm_setup(
 
 def _run_slurm(
     jobs: JobTable, pool_of_job: NDArray[np.int32], pools: Pools, slurm: SlurmSetup
-) -> tuple[JobTable, Schedule, NDArray[np.int32], dict[str, Any], dict[str, NDArray[Any]]]:
+) -> tuple[JobTable, Schedule, NDArray[np.int32], dict[str, Any], dict[str, Any]]:
     from pmtwin.sched.outcome import slurm_outcome
     from pmtwin.sched.slurm import run_slurm
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ def write_run_dir(
     summary: dict[str, Any],
     series: LevelSeries,
     pool_names: Sequence[str],
-    extra_columns: Mapping[str, NDArray[Any]] | None = None,
+    extra_columns: Mapping[str, NDArray[Any] | Categorical] | None = None,
 ) -> None:
     """Write ``config.toml``, ``jobs.parquet``, ``series.parquet`` and ``summary.json`` into ``out_dir``.
 
@@ -81,12 +82,19 @@ def job_results_table(jobs: JobTable, schedule: Schedule, pool_names: Sequence[s
     return pa.table(columns)
 
 
-def _column(values: NDArray[Any]) -> pa.Array:
-    """Text columns are dictionary-encoded (few distinct values), numbers stored as they are."""
+@dataclass(frozen=True)
+class Categorical:
+    """A text column as codes into names (written dictionary-encoded)."""
+
+    codes: NDArray[np.integer]
+    names: Sequence[str]
+
+
+def _column(values: NDArray[Any] | Categorical) -> pa.Array:
     import pyarrow as pa
 
-    if values.dtype == object:
-        return pa.array(values.tolist(), pa.string()).dictionary_encode()
+    if isinstance(values, Categorical):
+        return _categorical(values.codes.astype(np.int32), values.names)
     return pa.array(values)
 
 

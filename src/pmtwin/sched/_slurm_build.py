@@ -205,10 +205,18 @@ def _dependencies(t: JobTable, reject: NDArray[np.int8]) -> dict[str, NDArray[An
 
 
 def _dense(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
-    """Known values (>= 0) to 0..k-1; unknown (< 0) stay -1."""
+    """Known values (>= 0) to 0..k-1 in increasing order; unknown (< 0) stay -1."""
     known = values >= 0
-    uniq, inverse = np.unique(values[known], return_inverse=True)
     out = np.full(len(values), -1, np.int64)
+    if not known.any():
+        return out, 0
+    top = int(values.max())
+    if top < 4 * len(values):  # small ids: a lookup table instead of a sort
+        present = np.bincount(values[known], minlength=top + 1) > 0
+        lookup = np.cumsum(present) - 1
+        out[known] = lookup[values[known]]
+        return out, int(present.sum())
+    uniq, inverse = np.unique(values[known], return_inverse=True)
     out[known] = inverse
     return out, len(uniq)
 

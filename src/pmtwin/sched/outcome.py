@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin.results.charging import compute_charges
+from pmtwin.results.rundir import Categorical
 from pmtwin.sched.qos import QosTable
 from pmtwin.sched.slurm import REASON_NAMES, STATE_NAMES, SlurmResult
 from pmtwin.sim.engine import Schedule
@@ -26,7 +27,7 @@ class Outcome:
     ran: JobTable
     schedule: Schedule
     summary: dict[str, Any]
-    columns: dict[str, NDArray[Any]]
+    columns: dict[str, NDArray[Any] | Categorical]
 
 
 def slurm_outcome(
@@ -64,7 +65,7 @@ def slurm_outcome(
                     "by_pool": charges.by_pool},
     }  # fmt: skip
     qos_index = np.array([qos.index(name) for name in jobs.qos_names], np.int64)[jobs.qos]
-    columns: dict[str, NDArray[Any]] = {
+    columns: dict[str, NDArray[Any] | Categorical] = {
         "qos": np.array(qos.names, dtype=object)[qos_index[ran]],
         "state": np.array(STATE_NAMES, dtype=object)[result.state[ran]],
         "requeues": result.requeues[ran],
