@@ -722,11 +722,23 @@ static int shared_node_ok(SState *s, Plan *pl, int64_t slot, int64_t j, double t
     return 1;
 }
 
+/* A run of `units` nodes until `end` cannot fit beside a reservation starting before `end` that leaves
+ * fewer nodes than that (the quick answer for whole-system maintenance). */
+static int blocked_by_reservation(const SState *s, int64_t p, int64_t units, double end) {
+    for (int64_t x = s->pool_res_ptr[p]; x < s->pool_res_off[p + 1]; x++) {
+        int64_t r = s->pool_res[x];
+        if (s->res_start[r] >= end) break; /* sorted by start: the rest begin later */
+        if (s->res_held[r] == -2 && s->res_nodes[r] + units > s->capacity[p]) return 1;
+    }
+    return 0;
+}
+
 /* Can j take `units` fresh nodes now under the plan? Applies the plan's bookkeeping if so. */
 static int fresh_ok(SState *s, Plan *pl, int64_t units, int64_t j, double t) {
     if (units > s->free[s->pool[j]]) return 0;
     double end = t + s->req_s[j];
     if (pl->profile) {
+        if (blocked_by_reservation(s, s->pool[j], units, end)) return 0;
         if (least(s->prof_t, s->prof_free, pl->n, t, end) < units) return 0;
         block(s->prof_t, s->prof_free, &pl->n, t, end, units);
         return 1;

@@ -270,11 +270,13 @@ def _job_state(n: int, units: NDArray[np.int64]) -> dict[str, NDArray[Any]]:
         "node_off": node_off, "status": np.zeros(n, np.int8), "state": np.zeros(n, np.int8),
         "reason": np.zeros(n, np.int8), "signalled": np.zeros(n, np.int8),
         "inq": np.zeros(n, np.int8), "hq": np.zeros(n, np.int8),
-        "hnext": np.full(n, -1, np.int64), "start_s": nan(), "end_s": nan(),
-        "est_end": nan(), "eligible_s": nan(), "accrued_s": np.zeros(n), "accrue_since": nan(),
+        "hnext": np.zeros(n, np.int64), "start_s": nan(), "end_s": nan(),
+        # set before they are read (at start, on joining the queue, on placement or hold): lazily zeroed
+        "est_end": np.zeros(n), "eligible_s": np.zeros(n), "accrued_s": np.zeros(n),
+        "accrue_since": np.zeros(n),
         "lost_node_s": np.zeros(n), "requeues": np.zeros(n, np.int64),
-        "wnext": np.full(n, -1, np.int64), "wprev": np.full(n, -1, np.int64),
-        "snext": np.full(n, -1, np.int64), "node_ids": np.full(int(node_off[-1]) + 1, -1, np.int64),
+        "wnext": np.zeros(n, np.int64), "wprev": np.zeros(n, np.int64),
+        "snext": np.zeros(n, np.int64), "node_ids": np.zeros(int(node_off[-1]) + 1, np.int64),
         "heap_t": np.zeros(2 * n + 16), "heap_j": np.zeros(2 * n + 16, np.int64),
         "heap_len": np.zeros(1, np.int64), "heap_cap": np.array([2 * n + 16], np.int64),
     }  # fmt: skip

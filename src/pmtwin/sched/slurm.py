@@ -123,8 +123,11 @@ def _result(
     np.cumsum(counts, out=offsets[1:])
     node_off = np.asarray(arrays["node_off"], np.int64)
     # node ids of job i: its slots (node_ids[node_off[rank[i]]:...]) shifted from slots to node ids
-    source = np.repeat(node_off[:-1][rank] - offsets[:-1], counts) + np.arange(offsets[-1])
-    nodes = np.asarray(arrays["node_ids"], np.int64)[source]
+    slots = np.asarray(arrays["node_ids"], np.int64)
+    if np.array_equal(node_off[:-1][rank], offsets[:-1]):  # canonical input order, every job ran
+        nodes = slots[: offsets[-1]].copy()
+    else:
+        nodes = slots[np.repeat(node_off[:-1][rank] - offsets[:-1], counts) + np.arange(offsets[-1])]
     shift = pools.first_node - np.asarray(arrays["first_slot"], np.int64)
     if np.any(shift):
         nodes += np.repeat(shift[np.asarray(arrays["pool"], np.int64)[rank]], counts)
