@@ -10,8 +10,10 @@ import pytest
 import pmtwin
 
 PUBLIC = [
-    "Engine", "JobTable", "Machine", "RunResult", "Schedule", "__version__", "default_workload",
-    "load_system", "read_jobs_parquet", "read_sacct", "read_swf", "replay", "run_schedule", "simulate",
+    "Engine", "JobTable", "Machine", "RunResult", "Schedule", "SchedulerConfig", "SlurmPools", "SlurmResult",
+    "__version__", "default_workload", "load_qos", "load_scheduler", "load_system", "machine_from_slurm_conf",
+    "read_alibaba", "read_jobs_parquet", "read_sacct", "read_swf", "replay", "run_schedule", "run_slurm",
+    "simulate",
 ]  # fmt: skip
 
 
