@@ -23,3 +23,16 @@ def test_compare_policies(traces_dir: Path, tmp_path: Path, monkeypatch: pytest.
     assert waits["fcfs"] == pytest.approx(390091.99 / 3600, abs=0.01)
     assert waits["easy"] == pytest.approx(6858.36 / 3600, abs=0.01)
     assert waits["conservative"] == pytest.approx(8067.08 / 3600, abs=0.01)
+
+
+def test_maintenance_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["maintenance_what_if.py", "--days", "30", "--out", str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / "maintenance_what_if.py"), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["no-maintenance", "maintenance"]
+    wait = {line.split()[0]: float(line.split()[3]) for line in lines}
+    utilization = {line.split()[0]: float(line.split()[6]) for line in lines}
+    # a 12-hour whole-system drain in the month: longer waits, lower utilization
+    assert wait["maintenance"] > wait["no-maintenance"]
+    assert utilization["maintenance"] < utilization["no-maintenance"]
