@@ -34,7 +34,7 @@ def test_neutral_slurm_mode_is_the_canonical_schedule(traces_dir: Path, trace: s
 def test_every_feature_on_is_deterministic_and_accounts_for_every_job(tmp_path: Path) -> None:
     config = load_scheduler(ROOT / "benchmarks" / "all-features.toml")
     first = runs.simulate(out_dir=tmp_path / "a", days=20, seed=3, scheduler=config, slurm_features=True)
-    again = runs.simulate(out_dir=tmp_path / "b", days=20, seed=3, scheduler=config, slurm_features=True)
+    runs.simulate(out_dir=tmp_path / "b", days=20, seed=3, scheduler=config, slurm_features=True)
     for name in ("jobs.parquet", "series.parquet", "summary.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     block = first.summary["scheduler"]
