@@ -71,8 +71,8 @@ typedef struct {
     const double *res_start, *res_end;
     int64_t *res_held, *res_slots, *res_ptrs; /* res_ptrs: next start, next end (in the sorted orders) */
     /* clocks */
-    int64_t *next_submit;
-    double *clock_s, *next_tick;
+    int64_t *next_submit, *last_tick_final; /* a tick with nothing else left (no further tick follows) */
+    double *clock_s;
     /* parameters */
     double bf_window_s, bf_interval_s, max_age_s, age_weight, fairshare_weight, half_life_s, grace_s,
         calc_period_s;
@@ -294,9 +294,14 @@ static int64_t *held_list(SState *s, int64_t j, int why) {
     return &s->arr_held[s->arr[j]];
 }
 
-/* A held job leaves the queue's view (it stays queued and keeps accruing age) until the limit that
- * holds it loosens; then it is back in its pool's queue and the pool gets a pass. */
+/* Held jobs wait on a list of the limit that holds them, and the release of that limit gives their
+ * pool a pass. While listed they are also out of the queue's view, except with a priority calculation
+ * period: there a held job keeps its place (its priority stays as last computed), since leaving and
+ * rejoining the queue could change its priority. */
+static inline int hide_held(const SState *s) { return s->priority == PRIO_FIFO || s->calc_period_s <= 0.0; }
+
 static int hold_if_limited(SState *s, int64_t j) {
+    if (s->hq[j]) return 1; /* listed, and not released since: still held */
     int why = held(s, j);
     if (why == FREE_TO_RUN) return 0;
     int64_t *head = held_list(s, j, why);
@@ -565,7 +570,7 @@ static void compact(SState *s, int64_t p) {
     int64_t *q = s->qbuf + s->qbase[p], *u = s->qunits + s->qbase[p], n = 0, sorted = 0;
     double *pr = s->qprio + s->qbase[p];
     for (int64_t k = 0; k < s->qlen[p]; k++) {
-        if (s->status[q[k]] == QUEUED && !s->hq[q[k]]) {
+        if (s->status[q[k]] == QUEUED && !(s->hq[q[k]] && hide_held(s))) {
             u[n] = u[k];
             pr[n] = pr[k];
             q[n++] = q[k];
@@ -590,7 +595,7 @@ static void order_queue(SState *s, int64_t p, double t) {
         int64_t n = 0;
         for (int64_t k = 0; k < s->qlen[p]; k++) {
             int64_t j = q[k];
-            if (s->status[j] != QUEUED || s->hq[j]) { s->inq[j] = 0; continue; }
+            if (s->status[j] != QUEUED || (s->hq[j] && hide_held(s))) { s->inq[j] = 0; continue; }
             pr[n] = priority_of(s, j, t);
             u[n] = u[k];
             q[n++] = j;
@@ -618,7 +623,7 @@ static void order_queue(SState *s, int64_t p, double t) {
     int64_t w = s->sorted_len[p];
     for (int64_t k = s->sorted_len[p]; k < s->qlen[p]; k++) {
         int64_t j = q[k], units = u[k];
-        if (s->status[j] != QUEUED || s->hq[j]) { s->inq[j] = 0; continue; }
+        if (s->status[j] != QUEUED || (s->hq[j] && hide_held(s))) { s->inq[j] = 0; continue; }
         double prio = s->priority == PRIO_FIFO ? 0.0 : priority_of(s, j, t);
         int64_t lo = 0, hi = w; /* the first entry j goes ahead of */
         while (lo < hi) {
@@ -862,12 +867,23 @@ static int preempt_for(SState *s, int64_t p, int64_t h, double t) {
 
 /* ------------------------------------------------------------ one pass in a pool */
 
+/* Quick EASY test: can a job needing `units` fresh nodes (0: shared) start now under the plan? A job
+ * that passes may still be refused by try_start (reservations ahead, shared nodes). */
+static inline int easy_may_start(const SState *s, const Plan *pl, int64_t j, int64_t units, double t) {
+    if (units > s->free[s->pool[j]]) return 0;
+    return units == 0 || !pl->guarded || pl->profile || units <= pl->extra || t + s->req_s[j] <= pl->shadow;
+}
+
 static void pass(SState *s, int64_t p, double t, int backfill) {
     int tries = 0;
 again:
     if (s->free[p] == 0 && s->shopen[p] == 0 &&
-        !(s->preemptor_queued[p] > 0 && s->preemptible_running[p] > 0))
-        return; /* nothing could start */
+        !(s->preemptor_queued[p] > 0 && s->preemptible_running[p] > 0)) {
+        /* nothing could start; a priority calculation that is due still happens at this pass */
+        if (s->priority != PRIO_FIFO && s->calc_period_s > 0.0 && t >= s->last_calc[p] + s->calc_period_s)
+            order_queue(s, p, t);
+        return;
+    }
     order_queue(s, p, t);
     int64_t *q = s->qbuf + s->qbase[p], nq = s->qlen[p], k = 0, h = NONE;
     Plan pl = {0, 0, INFINITY, 0, 0};
@@ -890,18 +906,18 @@ again:
     if (!backfill || s->policy == POL_FCFS) return;
     guard(s, &pl, p, h, t, ahead);
     double limit = s->bf_window_s > 0.0 ? t + s->bf_window_s : INFINITY;
-    int64_t tested = 0;
+    int64_t tested = 0, counting = s->bf_max_jobs > 0;
     for (k++; k < nq; k++) {
-        if (s->bf_max_jobs > 0 && tested++ >= s->bf_max_jobs) break;
+        if (counting && tested >= s->bf_max_jobs) break;
         if (s->free[p] == 0 && s->shopen[p] == 0) break;
         int64_t j = q[k], units = s->qunits[s->qbase[p] + k];
-        if (s->policy != POL_CONSERVATIVE) { /* EASY passes over a job that cannot start now */
-            if (units > s->free[p]) continue;
-            if (units > 0 && pl.guarded && !pl.profile && units > pl.extra && t + s->req_s[j] > pl.shadow)
-                continue;
-        }
-        if (s->status[j] != QUEUED || s->hq[j]) continue;
-        if (hold_if_limited(s, j)) continue;
+        /* EASY passes over a job that cannot start now (conservative reserves it); the quick checks
+         * come first unless the jobs looked at are being counted (held ones are not) */
+        int easy = s->policy != POL_CONSERVATIVE;
+        if (easy && !counting && !easy_may_start(s, &pl, j, units, t)) continue;
+        if (s->status[j] != QUEUED || s->hq[j] || hold_if_limited(s, j)) continue;
+        tested++;
+        if (easy && counting && !easy_may_start(s, &pl, j, units, t)) continue;
         if (s->policy == POL_CONSERVATIVE) {
             int64_t f = pm_earliest_fit(s->prof_t, s->prof_free, pl.n, s->size[j], s->req_s[j]);
             if (f == 0) {
@@ -937,18 +953,16 @@ int pm_slurm_advance(SState *s, double until_s) {
         if (s->bf_interval_s > 0.0) {
             int64_t queued = 0;
             for (int64_t p = 0; p < s->n_pools; p++) queued += s->qlen[p];
-            if (*s->next_tick <= *s->clock_s)
-                *s->next_tick = (floor(*s->clock_s / s->bf_interval_s) + 1.0) * s->bf_interval_s;
-            /* ticks while jobs wait; once nothing else is left, one more tick at most */
-            if (queued > 0 && *s->next_tick <= t && (t < INFINITY || s->next_tick[1] == 0.0)) {
-                t = *s->next_tick;
-                tick = 1;
-            }
+            /* ticks while jobs wait (once nothing else is left, one more at most); an event that falls
+             * on a multiple of the interval is a tick too */
+            double next = (floor(*s->clock_s / s->bf_interval_s) + 1.0) * s->bf_interval_s;
+            if (queued > 0 && next < t && (t < INFINITY || *s->last_tick_final == 0)) t = next;
+            tick = t < INFINITY && fmod(t, s->bf_interval_s) == 0.0;
         }
         if (t == INFINITY) return FINISHED;
         if (t > until_s) return STOPPED_AT_LIMIT;
         *s->clock_s = t;
-        if (s->bf_interval_s > 0.0) s->next_tick[1] = tick && *s->heap_len == 0 && i == s->n_jobs;
+        if (s->bf_interval_s > 0.0) *s->last_tick_final = tick && *s->heap_len == 0 && i == s->n_jobs;
         /* 1. ends */
         while (*s->heap_len > 0 && s->heap_t[0] == t) {
             if (valid_end(s)) {

@@ -89,7 +89,7 @@ def build_state(
     arrays["prof_free"] = np.zeros(room, np.int64)
     arrays["next_submit"] = np.zeros(1, np.int64)
     arrays["clock_s"] = np.array([-np.inf])
-    arrays["next_tick"] = np.array([-np.inf, 0.0])
+    arrays["last_tick_final"] = np.zeros(1, np.int64)
     params: dict[str, float | int] = {
         "bf_window_s": config.backfill_window_s, "bf_interval_s": config.backfill_interval_s,
         "max_age_s": config.max_age_s, "age_weight": config.age_weight,

@@ -48,7 +48,7 @@ POINTER_FIELDS: tuple[tuple[str, type], ...] = (
     ("res_pool", _I8), ("res_nodes", _I8), ("res_off", _I8), ("res_by_start", _I8), ("res_by_end", _I8),
     ("res_start", _F8), ("res_end", _F8), ("res_held", _I8), ("res_slots", _I8), ("res_ptrs", _I8),
     # clocks
-    ("next_submit", _I8), ("clock_s", _F8), ("next_tick", _F8),
+    ("next_submit", _I8), ("last_tick_final", _I8), ("clock_s", _F8),
 )  # fmt: skip
 
 FLOAT_PARAMS = (
