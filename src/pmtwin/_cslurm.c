@@ -879,9 +879,9 @@ static void pass(SState *s, int64_t p, double t, int backfill) {
 again:
     if (s->free[p] == 0 && s->shopen[p] == 0 &&
         !(s->preemptor_queued[p] > 0 && s->preemptible_running[p] > 0)) {
-        /* nothing could start; a priority calculation that is due still happens at this pass */
-        if (s->priority != PRIO_FIFO && s->calc_period_s > 0.0 && t >= s->last_calc[p] + s->calc_period_s)
-            order_queue(s, p, t);
+        /* nothing could start; with a calculation period, priorities still follow this pass (a due
+         * calculation, jobs that joined the queue get theirs now) */
+        if (s->priority != PRIO_FIFO && s->calc_period_s > 0.0) order_queue(s, p, t);
         return;
     }
     order_queue(s, p, t);

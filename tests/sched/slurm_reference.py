@@ -31,10 +31,11 @@ READING 7 (EASY shadow with reservations): S is the earliest time at which H fit
     profile with H's block [S, S + requested(H)) (none beyond the window).
 READING 8 (holds, spec): the main step checks a job's limits when it reaches it; the EASY backfill step
     only once the job fits now (a placement exists now and, when the pool has no reservation ahead, the
-    EASY condition holds); the conservative step when it reaches the job (before its reservation). A
-    held job leaves the queue (no start, no reservation, not counted by backfill_max_jobs) until a job
-    of the user and QOS, account and QOS, or array that held it ends (a requeued run too); then its
-    pool gets a pass. Held jobs keep accruing age.
+    EASY condition holds), or first when backfill_max_jobs counts the jobs looked at (spec); the
+    conservative step when it reaches the job (before its reservation). A held job neither starts nor
+    gets a reservation nor counts for backfill_max_jobs until a job of the user and QOS, account and
+    QOS, or array that held it ends (a requeued run too); then its pool gets a pass. Held jobs keep
+    accruing age.
 READING 9 (passes, spec): a pool gets a pass at t when one of its jobs ended or joined its queue, a
     reservation on it began or ended, or a held job of it was released; pools pass in index order.
     Something that happens to a pool during step 4 after its pass has begun (a victim ended by a
@@ -54,7 +55,9 @@ READING 12 (accrual): accrued age advances between events for the first ``accrue
     requeue time and its age starts again from 0 (spec). Its canonical order keeps its submit time.
 READING 13 (priority calculation period, spec): per pool; at a pass, every queued job's priority is
     recomputed if the period is 0 or at least a period has passed since the pool's last calculation;
-    otherwise only jobs that joined the queue (or were released from a hold) since get one.
+    otherwise only jobs that joined the queue since get one. With a period, held jobs are queued jobs
+    too: they keep their place, get recomputed with the others, and a released job keeps the priority
+    it had (the spec says "every queued job"; held jobs are "skipped as if not in the queue").
 READING 14 (fairshare): "number of accounts" = distinct ``group`` values in the job table; usage counts
     a shared job as its share of the node (the share section 9 charges); "largest QOS priority" is over
     the QOS table (0 gives a QOS factor of 0). The partition term cannot change any order: each pool has
@@ -689,10 +692,12 @@ class _Reference:
         )
 
     def _queue(self, p: int, t: float) -> list[int]:
-        """The pool's queue in priority order, held jobs left out (READING 13)."""
-        queue = [i for i in self.order if self.status[i] == QUEUED and self.pool[i] == p]
-        queue = [i for i in queue if self.held[i] is None]
+        """The pool's queue in priority order (READING 13): held jobs are left out, except with a
+        priority calculation period, where they keep their place (the passes skip them)."""
         period = self.cfg.priority_calc_period_s
+        hide_held = self.cfg.priority == "fifo" or period == 0
+        queue = [i for i in self.order if self.status[i] == QUEUED and self.pool[i] == p]
+        queue = [i for i in queue if self.held[i] is None or not hide_held]
         if self.cfg.priority != "fifo" and (period == 0 or t >= self.last_calc[p] + period):
             for i in queue:
                 self.prio[i] = self._priority(i)
@@ -740,8 +745,7 @@ class _Reference:
             keys.add(("array", self.array_id[ended]))
         for j in range(self.n):
             if self.held[j] in keys:
-                self.held[j] = None
-                self.prio[j] = None
+                self.held[j] = None  # its priority stays as last computed (READING 13)
                 self._touch(self.pool[j])
 
     # -- a pass --------------------------------------------------------------------------------

@@ -311,6 +311,21 @@ def test_priority_calc_period_counts_every_pass(impl: Impl) -> None:
     check(res, [6, 32, 61], [32, 61, 68])
 
 
+def test_priority_calc_period_joining_job_gets_its_priority_when_it_joins(impl: Impl) -> None:
+    """nersc (one QOS, priority 0), priority_calc_period_s = 180, capacity 4, 4-node jobs.
+    J1 runs 20-160. J2 joins at 20: the calculation at 20 gives it 0. J3 joins at 100: nothing can
+    start then, but the pass at 100 (J3 joined the queue) inserts it with its priority computed then:
+    0 (age 0). At 160 (< 20 + 180, no calculation) J2 and J3 tie at 0: canonical order, J2 160-170,
+    J3 170-180. (Computing J3's priority only at 160 would give it 1 minute of age: J3 first.)"""
+    rows = [
+        {"submit": 20, "run": 140, "size": 4, "user": 1},
+        {"submit": 20, "run": 10, "size": 4, "user": 2},
+        {"submit": 100, "run": 10, "size": 4, "user": 3},
+    ]
+    res = run(impl, rows, priority="nersc", priority_calc_period_s=180.0)
+    check(res, [20, 160, 170], [160, 170, 180])
+
+
 # -- section 1: QOS limits --------------------------------------------------------------------
 
 
