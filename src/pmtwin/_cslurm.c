@@ -351,18 +351,16 @@ static int node_fits(const SState *s, int64_t slot, int64_t j) {
            s->node_mem[slot] >= s->mem[j];
 }
 
-/* The shared node of pool p with the least free cores that fits j (ties: lowest slot); NONE if none.
- * With after_cores >= 0 it ignores nodes up to and including (after_cores, after_slot) in (free cores,
- * slot) order, so callers can try the next best node. */
-static int64_t best_shared(const SState *s, int64_t p, int64_t j, int64_t after_cores, int64_t after_slot) {
+/* The shared node of pool p with the least free cores that fits j (ties: lowest slot); NONE if none. */
+static int64_t best_shared(const SState *s, int64_t p, int64_t j) {
     int64_t best = NONE;
     const int64_t *list = s->shlist + s->first_slot[p];
     for (int64_t k = 0; k < s->shlen[p]; k++) {
         int64_t n = list[k];
         if (!node_fits(s, n, j)) continue;
-        int64_t c = s->node_cores[n];
-        if (after_cores >= 0 && (c < after_cores || (c == after_cores && n <= after_slot))) continue;
-        if (best == NONE || c < s->node_cores[best] || (c == s->node_cores[best] && n < best)) best = n;
+        if (best == NONE || s->node_cores[n] < s->node_cores[best] ||
+            (s->node_cores[n] == s->node_cores[best] && n < best))
+            best = n;
     }
     return best;
 }
@@ -754,27 +752,17 @@ static int fresh_ok(SState *s, Plan *pl, int64_t units, int64_t j, double t) {
     return 1;
 }
 
-/* Start j now if the plan allows; 1 if started. Shared jobs try shared nodes in best-fit order. */
+/* Start j now if the plan allows; 1 if started. A shared job's placement is the best-fit shared node,
+ * else a fresh node; only that placement is tried. */
 static int try_start(SState *s, Plan *pl, int64_t j, double t) {
-    int64_t p = s->pool[j];
     if (!s->shared[j]) {
         if (!fresh_ok(s, pl, s->size[j], j, t)) return 0;
         start_job(s, j, t, NONE);
         return 1;
     }
-    int64_t after_cores = -1, after_slot = -1;
-    for (;;) {
-        int64_t slot = best_shared(s, p, j, after_cores, after_slot);
-        if (slot == NONE) break;
-        if (shared_node_ok(s, pl, slot, j, t)) {
-            start_job(s, j, t, slot);
-            return 1;
-        }
-        after_cores = s->node_cores[slot];
-        after_slot = slot;
-    }
-    if (!fresh_ok(s, pl, 1, j, t)) return 0;
-    start_job(s, j, t, NONE);
+    int64_t slot = best_shared(s, s->pool[j], j);
+    if (slot != NONE ? !shared_node_ok(s, pl, slot, j, t) : !fresh_ok(s, pl, 1, j, t)) return 0;
+    start_job(s, j, t, slot);
     return 1;
 }
 

@@ -67,9 +67,10 @@ READING 15 (kill mode): a job whose work ends at or before start + limit + over 
     limit + over time). Past its estimate (start + limit) a running job counts as ending at the next
     representable time after t, as in the canonical engine.
 READING 16 (preemption): the check runs when the main step stops at H. Candidates: running exclusive
-    jobs of the pool whose QOS is in H's ``can_preempt`` (the victim QOS's ``preemptible`` flag is not
-    read), not yet signalled; most recently started first, ties by higher canonical index. If free
-    whole nodes plus signalled nodes already cover H, nothing is chosen. H becomes the pool's preemptor:
+    jobs of the pool whose QOS is in H's ``can_preempt`` and flagged ``preemptible`` (section 8 does not
+    say what the flag does; this is the compiled loop's reading), not yet signalled; most recently
+    started first, ties by higher canonical index. If free whole nodes plus signalled nodes already
+    cover H, nothing is chosen. H becomes the pool's preemptor:
     at every pass, before the main step, it starts if it is queued, not held and fits (spec). With
     grace 0 the victims end at once and the pass starts over, without preemption (spec). Its estimated
     end becomes min(t + grace, its estimated end) (spec: the scheduler never knows the actual end). A
@@ -842,6 +843,7 @@ class _Reference:
         candidates = [
             i for i in running
             if not self.signalled[i] and not self.is_shared(i) and self.q(i).name in targets
+            and self.q(i).preemptible
         ]
         candidates.sort(key=lambda i: (-self.start[i], -self.rank[i]))
         chosen = []

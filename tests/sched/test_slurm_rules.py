@@ -648,6 +648,25 @@ def test_shared_job_backfills_on_a_shared_node(impl: Impl) -> None:
     assert nodes_of(res) == [[0], [1], [0, 1], [0], [0]]
 
 
+def test_shared_job_uses_its_placement_only(impl: Impl) -> None:
+    """EASY; capacity 2 nodes of 8 cores. S1 (7 cores, 100 s) makes node 0 shared (1 core left);
+    S2 (6 cores, 300 s) does not fit there: node 1 (2 cores left). H (exclusive, 1 node, 50 s, at 1):
+    no whole node; S = 100 (node 0's release), extra 0. J (shared, 1 core, 150 s, at 1): its placement
+    (section 6: least free cores) is node 0, which it would keep busy past S with extra 0: it does not
+    start (READING 20: "its placement" is the one node the rule picks; node 1, whose release 300 lies
+    beyond J's end, is not tried). t=100: S1 ends, H 100-150 on node 0; J's placement is now node 1
+    (the only shared node): 100-250."""
+    rows = [
+        {"submit": 0, "run": 100, "qos": "shared", "cores": 7},
+        {"submit": 0, "run": 300, "qos": "shared", "cores": 6},
+        {"submit": 1, "run": 50, "qos": "normal", "size": 1},
+        {"submit": 1, "run": 150, "qos": "shared", "cores": 1},
+    ]
+    res = run(impl, rows, capacity=(2,), qos_table=SHARED, policy="easy")
+    check(res, [0, 0, 100, 100], [100, 300, 150, 250])
+    assert nodes_of(res) == [[0], [1], [0], [1]]
+
+
 def test_conservative_with_shared_jobs_is_refused(impl: Impl) -> None:
     rows = [{"run": 10, "qos": "shared", "cores": 1}]
     with pytest.raises(ValueError):
@@ -848,6 +867,20 @@ def test_job_started_in_the_same_pass_can_be_preempted(impl: Impl, mode: str) ->
         assert res.requeues.tolist() == [1, 0] and res.lost_node_s.tolist() == [0.0, 0.0]
     else:
         check(res, [0, 0], [0, 50], ["CANCELLED", "COMPLETED"], ["preempted", ""])
+
+
+def test_only_preemptible_qos_are_preempted(impl: Impl) -> None:
+    """regular lists low in can_preempt, but low is not flagged preemptible: nothing is preempted
+    (READING 16; section 8 does not say what the flag does). Capacity 4: X (low, 4 nodes) 0-100;
+    H (regular, 4 nodes, 50 s, at 10) waits: 100-150."""
+    t = table(qos("regular", can_preempt=("low",)), qos("low", preemptible=False))
+    rows = [
+        {"submit": 0, "run": 100, "size": 4, "qos": "low", "user": 1},
+        {"submit": 10, "run": 50, "size": 4, "qos": "regular", "user": 2},
+    ]
+    res = run(impl, rows, qos_table=t, policy="easy")
+    check(res, [0, 100], [100, 150], ["COMPLETED", "COMPLETED"])
+    assert res.requeues.tolist() == [0, 0]
 
 
 def test_requeued_job_ages_from_zero(impl: Impl) -> None:
