@@ -27,7 +27,7 @@ typedef struct {
     /* jobs: inputs */
     const double *submit_s, *req_s, *kill_s, *work_s;
     const int64_t *size, *pool, *qos, *user, *acct, *assoc, *arr;
-    const int8_t *shared;
+    const int8_t *shared, *may_hold; /* may_hold: a running limit or an array throttle applies to it */
     const int64_t *cores, *gpus, *mem;
     const double *static_prio, *usage_nodes;
     const int8_t *reject_reason;
@@ -302,6 +302,7 @@ static inline int hide_held(const SState *s) { return s->priority == PRIO_FIFO |
 
 static int hold_if_limited(SState *s, int64_t j) {
     if (s->hq[j]) return 1; /* listed, and not released since: still held */
+    if (!s->may_hold[j]) return 0;
     int why = held(s, j);
     if (why == FREE_TO_RUN) return 0;
     int64_t *head = held_list(s, j, why);

@@ -73,6 +73,7 @@ def build_state(
         "usage_nodes": units * share, "reject_reason": reject, **deps,
     }  # fmt: skip
     arrays.update(_people(t, q, len(qos.qos)))
+    arrays["may_hold"] = _may_hold(arrays, q, qos)
     arrays["static_prio"] = _static_priority(t, q, pool, pools, config, qos)
     if shared.any() and config.policy == "conservative":
         raise ValueError("conservative backfilling with shared-QOS jobs is not supported; use easy")
@@ -243,6 +244,18 @@ def _people(t: JobTable, q: NDArray[np.int64], n_qos: int) -> dict[str, NDArray[
         "acct_usage": np.zeros(na), "acct_last": np.full(na, -np.inf), "acct_running": np.zeros(na),
         "fs_total": np.array([0.0, -np.inf, 0.0]),
     }  # fmt: skip
+
+
+def _may_hold(arrays: dict[str, NDArray[Any]], q: NDArray[np.int64], qos: QosTable) -> NDArray[np.int8]:
+    """Jobs a running limit or an array throttle can hold (the others are never checked)."""
+    per_user = np.array([x.max_running_jobs_per_user > 0 or x.max_running_nodes_per_user > 0
+                         for x in qos.qos])  # fmt: skip
+    per_account = np.array([x.max_running_jobs_per_account > 0 for x in qos.qos])
+    arr = arrays["arr"]
+    throttled = (arr >= 0) & (arrays["array_throttle"][np.maximum(arr, 0)] > 0)
+    held_by = (per_user[q] & (arrays["user"] >= 0)) | (per_account[q] & (arrays["acct"] >= 0)) | throttled
+    out: NDArray[np.int8] = held_by.astype(np.int8)
+    return out
 
 
 def _static_priority(

@@ -13,7 +13,7 @@ POINTER_FIELDS: tuple[tuple[str, type], ...] = (
     # jobs: inputs
     ("submit_s", _F8), ("req_s", _F8), ("kill_s", _F8), ("work_s", _F8),
     ("size", _I8), ("pool", _I8), ("qos", _I8), ("user", _I8), ("acct", _I8), ("assoc", _I8), ("arr", _I8),
-    ("shared", _B1), ("cores", _I8), ("gpus", _I8), ("mem", _I8),
+    ("shared", _B1), ("may_hold", _B1), ("cores", _I8), ("gpus", _I8), ("mem", _I8),
     ("static_prio", _F8), ("usage_nodes", _F8), ("reject_reason", _B1), ("ndeps", _I8),
     ("dep_off", _I8), ("dep_child", _I8), ("dep_kind", _B1), ("node_off", _I8),
     # jobs: state and outputs
