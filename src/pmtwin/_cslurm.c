@@ -511,6 +511,8 @@ static void release(SState *s, int64_t j, double t) {
     s->dirty[p] = 1;
 }
 
+static void compact(SState *s, int64_t p);
+
 static void end_job(SState *s, int64_t j, double t) {
     release(s, j, t);
     double natural = s->start_s[j] + (s->work_s[j] < s->kill_s[j] ? s->work_s[j] : s->kill_s[j]);
@@ -521,6 +523,7 @@ static void end_job(SState *s, int64_t j, double t) {
             s->lost_node_s[j] += (double)s->size[j] * (t - s->start_s[j]);
             s->start_s[j] = NAN;
             s->end_s[j] = NAN;
+            if (s->inq[j]) compact(s, s->pool[j]); /* its old entry goes: it rejoins as a new job */
             enqueue(s, j, t);
             return;
         }

@@ -354,7 +354,7 @@ class _Reference:
             if self.accruing[i]:
                 self.accrued[i] += dt
         half = self.cfg.decay_half_life_s
-        decay = 2.0 ** (-dt / half)
+        decay = math.exp2(-dt / half)
         for a in self.accounts:
             running = sum(
                 self.usage_nodes(i)
@@ -676,21 +676,22 @@ class _Reference:
         if cfg.priority == "nersc":
             return float(q.priority + math.floor(self.accrued[i] / 60.0))
         p = self.pool[i]
-        age = min(self.accrued[i] / cfg.max_age_s, 1.0)
-        total = sum(self.usage.values())
-        if total == 0:
-            fairshare = 1.0
-        else:
-            share = 1.0 / len(self.accounts)
-            fairshare = 2.0 ** (-(self.usage[self.account[i]] / total) / share)
-        qos_factor = q.priority / self.max_qos_priority if self.max_qos_priority > 0 else 0.0
-        return (
-            cfg.age_weight * age
-            + cfg.fairshare_weight * fairshare
-            + cfg.size_weight * self.size[i] / self.capacity[p]
-            + cfg.qos_weight * qos_factor
+        # READING 14: the terms that do not change while a job waits first, then age, then fairshare;
+        # floating-point sums depend on their order, and priorities that are equal in exact arithmetic
+        # must compare equal (their tie order is canonical), so the order is fixed here.
+        top = max(self.max_qos_priority, 1)
+        value = (
+            cfg.size_weight * self.size[i] / self.capacity[p]
+            + cfg.qos_weight * q.priority / top
             + cfg.partition_weight * self.partition_factor[p]
         )
+        value += cfg.age_weight * min(self.accrued[i] / cfg.max_age_s, 1.0)
+        total = sum(self.usage.values())
+        if cfg.fairshare_weight > 0:
+            share = 1.0 / len(self.accounts)  # S_a: equal shares
+            fairshare = 1.0 if total == 0 else math.exp2(-(self.usage[self.account[i]] / total) / share)
+            value += cfg.fairshare_weight * fairshare
+        return value
 
     def _queue(self, p: int, t: float) -> list[int]:
         """The pool's queue in priority order (READING 13): held jobs are left out, except with a

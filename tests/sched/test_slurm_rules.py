@@ -326,6 +326,29 @@ def test_priority_calc_period_joining_job_gets_its_priority_when_it_joins(impl: 
     check(res, [20, 160, 170], [160, 170, 180])
 
 
+def test_priority_calc_period_requeued_job_gets_a_new_priority(impl: Impl) -> None:
+    """multifactor (age only: 1000 x age / 12000 s), priority_calc_period_s = 180, fcfs, capacity 4.
+    A (4 nodes) 0-280. J1 (low, preemptible, 2 nodes, at 0), J2 (regular, 2 nodes, at 40), J3 (high,
+    may preempt low, 2 nodes, at 60), J4 (low, 3 nodes, at 80) all get 0 when they join.
+    t=280: calculation (280 >= 0 + 180): J1 23.3, J2 20, J3 18.3, J4 16.7. J1 and J2 start; J3 does
+    not fit and preempts J1 (started last); J1 ends at once and is requeued; the pass starts over and
+    J3 (the preemptor) starts 280-440. J1 rejoins the queue: a new eligible job, age 0, priority 0
+    (sections 2 and 8). t=440: no calculation (< 460): J4 (16.7) is ahead of J1 (0) and does not fit:
+    fcfs stops. t=780: calculation: J4 58.3 > J1 41.7: J4 780-1260, then J1 1260-1740."""
+    t = table(qos("regular"), qos("high", can_preempt=("low",)), qos("low", preemptible=True))
+    rows = [
+        {"submit": 0, "run": 280, "size": 4, "qos": "regular", "user": 0},
+        {"submit": 0, "run": 480, "size": 2, "qos": "low", "user": 1},
+        {"submit": 40, "run": 500, "size": 2, "qos": "regular", "user": 2},
+        {"submit": 60, "run": 160, "size": 2, "qos": "high", "user": 3},
+        {"submit": 80, "run": 480, "size": 3, "qos": "low", "user": 4},
+    ]
+    res = run(impl, rows, qos_table=t, priority="multifactor", max_age_s=12000.0,
+              priority_calc_period_s=180.0)
+    check(res, [0, 1260, 280, 280, 780], [280, 1740, 780, 440, 1260], ["COMPLETED"] * 5)
+    assert res.requeues.tolist() == [0, 1, 0, 0, 0]
+
+
 # -- section 1: QOS limits --------------------------------------------------------------------
 
 
