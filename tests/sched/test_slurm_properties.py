@@ -1,7 +1,9 @@
 """Slurm mode on random small workloads (hypothesis).
 
 (a) The compiled ``run_slurm`` and the pure-Python ``reference_slurm`` give the same schedule
-    (start, end, state, reason, requeues, lost node-seconds) with every rule in play at once.
+    (start, end, state, reason, requeues, lost node-seconds) with every rule in play at once. Node
+    ids are not compared: which freed nodes a reservation short of nodes takes when several free at
+    once (overlapping reservations) is not specified (READING 19 in slurm_reference.py).
 (b) Invariants read from the output alone: nodes never over-used (one exclusive job per node; shared
     jobs' cores, GPUs and memory within the node), running limits and array throttles never
     exceeded, reserved capacity never used, dependencies respected, TIMEOUT after exactly
@@ -28,7 +30,7 @@ from tests.sched.slurm_reference import REASONS, STATES, reference_slurm
 from tests.sched.test_slurm_rules import jobs, pools, qos, table
 
 CORES, GPUS, MEM = 8, 4, 1000
-EXAMPLES = 400
+EXAMPLES = 600
 
 
 @dataclass(frozen=True)
