@@ -51,8 +51,11 @@ READING 11 (backfill_max_jobs, spec): the backfill step looks at no more than th
     (EASY too); H does not count.
 READING 12 (accrual): accrued age advances between events for the first ``accrue_limit`` queued jobs
     (held ones included) of each association (user, QOS, account) in (eligibility time, canonical
-    order); the set is recomputed after everything at t is done. A requeued job is eligible anew at the
-    requeue time and its age starts again from 0 (spec). Its canonical order keeps its submit time.
+    order); the set is recomputed after everything at t is done, so of two jobs that become eligible
+    at the same t the one first in job order accrues, whichever joined the queue first within t (a
+    job submitted at t, one requeued by a preemption in a pass at t). A requeued job is eligible anew
+    at the requeue time and its age starts again from 0 (spec). Its canonical order keeps its submit
+    time.
 READING 13 (priority calculation period, spec): per pool; at a pass, every queued job's priority is
     recomputed if the period is 0 or at least a period has passed since the pool's last calculation;
     otherwise only jobs that joined the queue since get one. With a period, held jobs are queued jobs
@@ -61,7 +64,9 @@ READING 13 (priority calculation period, spec): per pool; at a pass, every queue
 READING 14 (fairshare): "number of accounts" = distinct ``group`` values in the job table; usage counts
     a shared job as its share of the node (the share section 9 charges); "largest QOS priority" is over
     the QOS table (0 gives a QOS factor of 0). The partition term cannot change any order: each pool has
-    its own queue and the term is the same for every job in it.
+    its own queue and the term is the same for every job in it. Terms are summed in a fixed order (size,
+    QOS, partition, then age, then fairshare): float sums depend on the order, and priorities equal in
+    exact arithmetic must compare equal so that the canonical tie order applies.
 READING 15 (kill mode): a job whose work ends at or before start + limit + over time ends COMPLETED
     (also inside the over time); only one still running strictly after is killed (TIMEOUT, run =
     limit + over time). Past its estimate (start + limit) a running job counts as ending at the next
@@ -85,9 +90,9 @@ READING 19 (reservations): a reservation with ``pool`` None and ``nodes`` k take
     pool. Step 3: reservations ending at t give their nodes back, then those starting take the lowest
     free ids (spec). A node freed while an active reservation is short goes to it at once
     (reservations in the order of ``config.all_reservations()``).
-READING 20 (shared placement): the placement is the spec's unique choice (best fit, else the lowest
-    free node); if that placement fails the drain or EASY check, the job does not start (no other
-    node is tried). Conservative backfilling is refused if any job's QOS is shared (ValueError).
+READING 20 (shared placement, spec): the placement is the spec's unique choice (best fit, else the
+    lowest free node); if that placement fails the drain or EASY check, the job does not start (no
+    other node is tried). Conservative backfilling is refused if any job's QOS is shared (ValueError).
 """
 
 from __future__ import annotations
