@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from pmtwin.machine.errors import MachineConfigError
 from pmtwin.machine.system import Machine
-from pmtwin.sched.qos import QosTable
+from pmtwin.sched.qos import QosTable, job_qos_index
 from pmtwin.workload.jobs import JobTable
 
 SECONDS_PER_HOUR = 3600.0
@@ -95,19 +95,6 @@ def compute_charges(
         by_pool={name: float(value) for name, value in zip(names, by_pool, strict=True)},
         total=float(per_job.sum()),
     )
-
-
-def job_qos_index(jobs: JobTable, qos_table: QosTable) -> NDArray[np.intp]:
-    """Each job's QOS as a position in ``qos_table`` ("" is the table's default)."""
-    if len(jobs) == 0:
-        return np.zeros(0, np.intp)
-    codes = jobs.qos
-    if codes.min() < 0 or codes.max() >= len(jobs.qos_names):
-        raise ValueError("job table has a QOS code outside its QOS names")
-    lookup = np.zeros(len(jobs.qos_names), np.intp)
-    for code in np.unique(codes):  # only names some job uses must resolve
-        lookup[code] = qos_table.index(jobs.qos_names[code])
-    return lookup[codes]
 
 
 def node_share(

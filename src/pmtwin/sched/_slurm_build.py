@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin.sched.config import SchedulerConfig
-from pmtwin.sched.qos import QosTable
+from pmtwin.sched.qos import QosTable, job_qos_index
 from pmtwin.workload.jobs import JobTable
 
 if TYPE_CHECKING:
@@ -139,8 +139,7 @@ def _check_inputs(
 def _qos_index(t: JobTable, qos: QosTable) -> NDArray[np.int64]:
     if len(qos.qos) > MAX_QOS:
         raise ValueError(f"QOS table {qos.name!r} has {len(qos.qos)} QOS; at most {MAX_QOS} are supported")
-    codes = np.array([qos.index(name or qos.default) for name in t.qos_names], np.int64)
-    return codes[t.qos] if len(t) else np.zeros(0, np.int64)
+    return job_qos_index(t, qos).astype(np.int64)
 
 
 def _shared_requests(

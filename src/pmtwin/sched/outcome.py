@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from pmtwin.results.charging import compute_charges
 from pmtwin.results.rundir import Categorical
-from pmtwin.sched.qos import QosTable
+from pmtwin.sched.qos import QosTable, job_qos_index
 from pmtwin.sched.slurm import REASON_NAMES, STATE_NAMES, SlurmResult
 from pmtwin.sim.engine import Schedule
 from pmtwin.workload.jobs import JobTable
@@ -64,11 +64,12 @@ def slurm_outcome(
         "charges": {"total": charges.total, "by_account": charges.by_account, "by_qos": charges.by_qos,
                     "by_pool": charges.by_pool},
     }  # fmt: skip
-    qos_index = np.array([qos.index(name) for name in jobs.qos_names], np.int64)[jobs.qos]
+    everyone = len(ran) == len(jobs)
+    qos_index = job_qos_index(jobs, qos)
     columns: dict[str, NDArray[Any] | Categorical] = {
-        "qos": np.array(qos.names, dtype=object)[qos_index[ran]],
-        "state": np.array(STATE_NAMES, dtype=object)[result.state[ran]],
-        "requeues": result.requeues[ran],
-        "charge": charges.per_job[ran],
+        "qos": Categorical(qos_index if everyone else qos_index[ran], qos.names),
+        "state": Categorical(result.state if everyone else result.state[ran], STATE_NAMES),
+        "requeues": result.requeues if everyone else result.requeues[ran],
+        "charge": charges.per_job if everyone else charges.per_job[ran],
     }
-    return Outcome(jobs.take(ran), schedule, summary, columns)
+    return Outcome(jobs if everyone else jobs.take(ran), schedule, summary, columns)

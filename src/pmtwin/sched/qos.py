@@ -16,10 +16,13 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, Field, model_validator
 
 from pmtwin.machine.devices import CONFIG
 from pmtwin.machine.errors import MachineConfigError, parse_toml, read_config_text, validate_config
+from pmtwin.workload.jobs import JobTable
 
 QOS_DIR = "qos"
 """Packaged QOS tables, ``qos/NAME.toml`` next to this module."""
@@ -145,3 +148,16 @@ def load_qos(name_or_path: str = "perlmutter") -> QosTable:
     except MachineConfigError as exc:
         # The machine loader's helpers report file and field; only the error class differs.
         raise QosConfigError(str(exc)) from None
+
+
+def job_qos_index(jobs: JobTable, qos_table: QosTable) -> NDArray[np.intp]:
+    """Each job's QOS as a position in ``qos_table`` ("" is the table's default)."""
+    if len(jobs) == 0:
+        return np.zeros(0, np.intp)
+    codes = jobs.qos
+    if codes.min() < 0 or codes.max() >= len(jobs.qos_names):
+        raise ValueError("job table has a QOS code outside its QOS names")
+    lookup = np.zeros(len(jobs.qos_names), np.intp)
+    for code in np.unique(codes):  # only names some job uses must resolve
+        lookup[code] = qos_table.index(jobs.qos_names[code])
+    return lookup[codes]
