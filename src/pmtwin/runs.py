@@ -23,6 +23,7 @@ from pmtwin.workload.jobs import JobTable
 
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
+    from pmtwin.machine.system import NodeType
     from pmtwin.sched.config import SchedulerConfig
     from pmtwin.sched.qos import QosTable
     from pmtwin.sched.slurm import SlurmPools
@@ -259,12 +260,19 @@ def _with_slurm_features(jobs: JobTable, system: Machine, seed: int) -> JobTable
 
     shapes = {name: system.node_type(system.partitions[name].node_types[0]) for name in jobs.partition_names}
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
+    node = {p: _node_shape(system, t) for p, t in shapes.items()}
     return with_slurm_features(
         jobs, rng,
-        cores_per_node={p: t.cpus_per_node * system.cpu_spec(t).cores for p, t in shapes.items()},
-        gpus_per_node={p: t.gpus_per_node for p, t in shapes.items()},
-        mem_mb_per_node={p: int((t.ddr_gb or 0) * 1024) for p, t in shapes.items()},
+        cores_per_node={p: shape[0] for p, shape in node.items()},
+        gpus_per_node={p: shape[1] for p, shape in node.items()},
+        mem_mb_per_node={p: shape[2] for p, shape in node.items()},
     )  # fmt: skip
+
+
+def _node_shape(system: Machine, node_type: NodeType) -> tuple[int, int, int]:
+    """What one node of a type offers Slurm: CPU cores, GPUs and memory (MiB, as Slurm's RealMemory)."""
+    cores = node_type.cpus_per_node * system.cpu_spec(node_type).cores
+    return cores, node_type.gpus_per_node, int((node_type.ddr_gb or 0) * 1024)
 
 
 def _run(
@@ -345,11 +353,10 @@ def _slurm_setup(
 
     system = load_system(machine)
     shapes = [system.node_type(p.node_type) for p in system.pools() if p.name in pools.names]
-    cores = [t.cpus_per_node * system.cpu_spec(t).cores for t in shapes]
-    mem_mb = [int((t.ddr_gb or 0) * 1024) or 1 for t in shapes]
+    node = np.array([_node_shape(system, t) for t in shapes], np.int64).reshape(-1, 3)
     slurm_pools = SlurmPools(
-        pools.names, pools.capacity, pools.first_node, np.array(cores, np.int64),
-        np.array([t.gpus_per_node for t in shapes], np.int64), np.array(mem_mb, np.int64), np.zeros(n),
+        pools.names, pools.capacity, pools.first_node, node[:, 0], node[:, 1], np.maximum(node[:, 2], 1),
+        np.zeros(n),
     )  # fmt: skip
     charge = pool_charge_factors(system, pools.names)
     return SlurmSetup(scheduler, load_qos(scheduler.qos_table), slurm_pools, charge)
