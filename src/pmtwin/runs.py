@@ -365,7 +365,7 @@ def _slurm_setup(
 def _run_slurm(
     jobs: JobTable, pool_of_job: NDArray[np.int32], pools: Pools, slurm: SlurmSetup
 ) -> tuple[JobTable, Schedule, NDArray[np.int32], dict[str, Any], dict[str, Any]]:
-    from pmtwin.sched.outcome import slurm_outcome
+    from pmtwin.results.slurm_outcome import slurm_outcome
     from pmtwin.sched.slurm import run_slurm
 
     result = run_slurm(jobs, pool_of_job, slurm.pools, slurm.config, slurm.qos)
