@@ -48,8 +48,17 @@ typedef struct {
     int8_t *released;   /* per pool: a job ended since the pool's last pass */
     int64_t *prof_meta; /* cached profile: [pool it belongs to or -1, steps, queued jobs reserved in it] */
     double *clock_s;    /* the last timestamp processed (-inf before the first) */
+    /* power budget (docs/power.md 4a); unused when power[PW_ON] is 0 */
+    const int64_t *power_mw; /* per job: power added while it runs (mW) */
+    int64_t *power;          /* [PW_ON, PW_HEADROOM, PW_BLOCKER, PW_EXTRA, PW_STALE] */
+    double *power_shadow_s;  /* one element: the blocker's power shadow time T */
+    double *grun_key;        /* running jobs of every pool by estimated end */
+    int64_t *grun_job;
+    int64_t *grun_meta;      /* [lo, hi, room] of the global running set */
     int64_t n_jobs, n_pools, assign_nodes;
 } State;
+
+enum { PW_ON = 0, PW_HEADROOM = 1, PW_BLOCKER = 2, PW_EXTRA = 3, PW_STALE = 4 };
 
 /* ------------------------------------------------------------ event heap and running sets (_cshared.h) */
 
@@ -59,6 +68,11 @@ static void heap_pop(State *s) { pm_event_pop(s->heap_t, s->heap_j, s->heap_len)
 
 static PmSorted running_set(State *s, int64_t p) {
     PmSorted r = {s->run_key, s->run_job, s->run_base[p], s->run_end[p], &s->run_lo[p], &s->run_hi[p]};
+    return r;
+}
+
+static PmSorted global_running_set(State *s) {
+    PmSorted r = {s->grun_key, s->grun_job, 0, s->grun_meta[2], &s->grun_meta[0], &s->grun_meta[1]};
     return r;
 }
 
@@ -80,6 +94,69 @@ static void queue_remove(State *s, int64_t p, int64_t j) {
     s->qlen[p]--;
 }
 
+/* ------------------------------------------------------------ power budget (docs/power.md 4a)
+ * Headroom is the budget minus the running jobs' power, in integer milliwatts (exact). The blocker is
+ * the earliest job (canonical index) refused for want of headroom; jobs after it may not take the power
+ * its EASY-style reservation holds (shadow time T, extra power E over all pools). T and E are
+ * recomputed lazily, when marked stale: after a release, a change of blocker or the start of a job
+ * before the blocker. Starting a job after the blocker leaves T unchanged and E exactly as decremented. */
+
+static void power_started(State *s, int64_t j, double t) {
+    int64_t *pw = s->power;
+    pw[PW_HEADROOM] -= s->power_mw[j];
+    PmSorted g = global_running_set(s);
+    pm_sorted_insert(&g, t + s->requested_s[j], j);
+    if (j == pw[PW_BLOCKER]) pw[PW_BLOCKER] = NO_JOB;
+    if (j <= pw[PW_BLOCKER] || pw[PW_BLOCKER] == NO_JOB) pw[PW_STALE] = 1;
+}
+
+static void power_released(State *s, int64_t j) {
+    int64_t *pw = s->power;
+    pw[PW_HEADROOM] += s->power_mw[j];
+    PmSorted g = global_running_set(s);
+    pm_sorted_remove(&g, s->start_s[j] + s->requested_s[j], j);
+    pw[PW_STALE] = 1;
+}
+
+/* The blocker's power shadow time and extra power from the running set (T = t when the headroom
+ * already suffices). The budget is at least every job's power, so the walk always reaches it. */
+static void power_shadow(State *s, double t) {
+    int64_t *pw = s->power, need = s->power_mw[pw[PW_BLOCKER]] - pw[PW_HEADROOM], acc = 0;
+    int64_t k = s->grun_meta[0], hi = s->grun_meta[1];
+    double shadow = t;
+    if (need > 0) {
+        for (; k < hi; k++) {
+            acc += s->power_mw[s->grun_job[k]];
+            if (acc >= need) break;
+        }
+        shadow = pm_estimated_end(s->grun_key[k], t);
+        for (k++; k < hi && pm_estimated_end(s->grun_key[k], t) == shadow; k++) acc += s->power_mw[s->grun_job[k]];
+    }
+    *s->power_shadow_s = shadow;
+    pw[PW_EXTRA] = acc - need;
+    pw[PW_STALE] = 0;
+}
+
+/* May job j (which fits its pool's nodes) start at t? Rules 1-3 of docs/power.md 4a. */
+static int power_admits(State *s, int64_t j, double t) {
+    int64_t *pw = s->power;
+    if (!pw[PW_ON]) return 1;
+    int64_t need = s->power_mw[j], blocker = pw[PW_BLOCKER];
+    if (need > pw[PW_HEADROOM]) {
+        if (blocker == NO_JOB || j < blocker) {
+            pw[PW_BLOCKER] = j;
+            pw[PW_STALE] = 1;
+        }
+        return 0;
+    }
+    if (blocker == NO_JOB || j <= blocker) return 1;
+    if (pw[PW_STALE]) power_shadow(s, t);
+    if (t + s->requested_s[j] <= *s->power_shadow_s) return 1;
+    if (need > pw[PW_EXTRA]) return 0;
+    pw[PW_EXTRA] -= need;
+    return 1;
+}
+
 /* ------------------------------------------------------------ starting and releasing jobs */
 
 static void start_job(State *s, int64_t j, double t) {
@@ -94,6 +171,7 @@ static void start_job(State *s, int64_t j, double t) {
     heap_push(s, end, j);
     PmSorted r = running_set(s, p);
     pm_sorted_insert(&r, t + s->requested_s[j], j);
+    if (s->power[PW_ON]) power_started(s, j, t);
     if (s->assign_nodes) {
         int64_t *heap = s->free_nodes + s->node_base[p];
         for (int64_t k = s->node_off[j]; k < s->node_off[j + 1]; k++)
@@ -111,6 +189,7 @@ static void release_job(State *s, int64_t j, double t) {
     s->last_s[j] = t;
     PmSorted r = running_set(s, p);
     pm_sorted_remove(&r, s->start_s[j] + s->requested_s[j], j);
+    if (s->power[PW_ON]) power_released(s, j);
     if (s->assign_nodes) {
         int64_t *heap = s->free_nodes + s->node_base[p];
         for (int64_t k = s->node_off[j]; k < s->node_off[j + 1]; k++)
@@ -125,7 +204,7 @@ static inline double estimated_end(double key, double t) { return pm_estimated_e
 /* Start jobs from the head of the queue while the head fits. */
 static void fcfs_step(State *s, int64_t p, double t) {
     int64_t j = s->qhead[p];
-    while (j != NO_JOB && s->size[j] <= s->free[p]) {
+    while (j != NO_JOB && s->size[j] <= s->free[p] && power_admits(s, j, t)) {
         int64_t next = s->qnext[j];
         start_job(s, j, t);
         j = next;
@@ -140,21 +219,25 @@ static void easy_pass(State *s, int64_t p, double t) {
     while (first != NO_JOB && s->size[first] > s->free[p]) first = s->qnext[first];
     if (first == NO_JOB) return; /* no later job fits in the free units: nothing can start */
     /* Shadow time: the earliest estimated end by which enough units are released for the head; extra:
-     * the units free then beyond the head's need, counting every job that ends by the shadow time. */
+     * the units free then beyond the head's need, counting every job that ends by the shadow time. A
+     * head that fits (held back by the power budget) has its units held now. */
     int64_t need = s->size[head] - s->free[p], acc = 0, k = s->run_lo[p], hi = s->run_hi[p];
-    for (; k < hi; k++) {
-        acc += s->size[s->run_job[k]];
-        if (acc >= need) break;
+    double shadow = t;
+    if (need > 0) {
+        for (; k < hi; k++) {
+            acc += s->size[s->run_job[k]];
+            if (acc >= need) break;
+        }
+        shadow = estimated_end(s->run_key[k], t);
+        for (k++; k < hi && estimated_end(s->run_key[k], t) == shadow; k++) acc += s->size[s->run_job[k]];
     }
-    double shadow = estimated_end(s->run_key[k], t);
-    for (k++; k < hi && estimated_end(s->run_key[k], t) == shadow; k++) acc += s->size[s->run_job[k]];
     int64_t extra = s->free[p] + acc - s->size[head];
     for (int64_t j = first; j != NO_JOB && s->free[p] > 0;) {
         int64_t next = s->qnext[j];
         if (s->size[j] <= s->free[p]) {
             if (t + s->requested_s[j] <= shadow) {
-                start_job(s, j, t);
-            } else if (s->size[j] <= extra) {
+                if (power_admits(s, j, t)) start_job(s, j, t);
+            } else if (s->size[j] <= extra && power_admits(s, j, t)) {
                 extra -= s->size[j];
                 start_job(s, j, t);
             }
@@ -255,11 +338,15 @@ int pm_advance(State *s, int policy, double until_s) {
         if (t > until_s) return STOPPED_AT_LIMIT;
         *s->clock_s = t;
         /* 1. releases */
+        int ended = 0;
         while (*s->heap_len > 0 && s->heap_t[0] == t) {
             int64_t j = s->heap_j[0];
             heap_pop(s);
             release_job(s, j, t);
+            ended = 1;
         }
+        if (ended && s->power[PW_ON]) /* freed power may let any pool start a job (docs/power.md 4a) */
+            for (int64_t p = 0; p < s->n_pools; p++) s->dirty[p] |= s->qlen[p] > 0;
         /* 2. arrivals, in canonical order */
         for (; i < s->n_jobs && s->submit_s[i] == t; i++) {
             int64_t p = s->pool[i];

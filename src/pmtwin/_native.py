@@ -25,6 +25,8 @@ ENGINE_FIELDS: tuple[tuple[str, type], ...] = (
     ("run_key", _F8), ("run_job", _I8), ("heap_t", _F8), ("heap_j", _I8), ("heap_len", _I8),
     ("free_nodes", _I8), ("node_ids", _I8), ("prof_t", _F8), ("prof_free", _I8), ("next_submit", _I8),
     ("released", _B1), ("prof_meta", _I8), ("clock_s", _F8),
+    ("power_mw", _I8), ("power", _I8), ("power_shadow_s", _F8), ("grun_key", _F8), ("grun_job", _I8),
+    ("grun_meta", _I8),
 )  # fmt: skip
 """The pointer fields of the C ``State`` struct, in order, with their element types; three int64
 counts follow."""

@@ -34,6 +34,7 @@ class JobState(NamedTuple):
     qnext: NDArray[np.int64]  # queue links (per pool, doubly linked, queue order)
     qprev: NDArray[np.int64]
     node_off: NDArray[np.int64]  # nodes of job i are node_ids[node_off[i]:node_off[i + 1]]
+    power_mw: NDArray[np.int64]  # power the job adds while it runs (docs/power.md 4a; 0 without a budget)
 
 
 class PoolState(NamedTuple):
@@ -71,6 +72,11 @@ class Buffers(NamedTuple):
     assign_nodes: NDArray[np.int8]  # one element: 1 to record node ids
     prof_meta: NDArray[np.int64]  # cached conservative profile: [pool or -1, steps, queued jobs reserved]
     clock_s: NDArray[np.float64]  # one element: the last timestamp processed (-inf before the first)
+    power: NDArray[np.int64]  # [budget on, headroom mW, blocker, blocker's extra mW, stale] (_cnative.c)
+    power_shadow_s: NDArray[np.float64]  # one element: the blocker's power shadow time
+    grun_key: NDArray[np.float64]  # running jobs of all pools by estimated end (only with a budget)
+    grun_job: NDArray[np.int64]
+    grun_meta: NDArray[np.int64]  # [lo, hi, room] of the global running set
 
 
 def new_state(
@@ -81,16 +87,19 @@ def new_state(
     pool: NDArray[np.int64],
     capacity: NDArray[np.int64],
     first_node: NDArray[np.int64] | None,
+    power_mw: NDArray[np.int64] | None = None,
+    power_budget_mw: int | None = None,
 ) -> tuple[JobState, PoolState, Buffers]:
     """Fresh state with every job not yet submitted; inputs must be in canonical order and valid.
-    With ``first_node``, pool p's nodes are ids first_node[p] .. first_node[p] + capacity[p] - 1."""
-    jobs = _job_state(submit_s, work_s, requested_s, size, pool)
+    With ``first_node``, pool p's nodes are ids first_node[p] .. first_node[p] + capacity[p] - 1.
+    With ``power_budget_mw``, running jobs' ``power_mw`` never add up to more (docs/power.md 4a)."""
+    jobs = _job_state(submit_s, work_s, requested_s, size, pool, power_mw)
     jobs_per_pool = np.bincount(pool, minlength=len(capacity)).astype(np.int64)
     # A pool never runs more jobs than its capacity or than it has jobs; keep room on both sides.
     run_room = 2 * np.minimum(capacity, jobs_per_pool) + 2
     node_room = capacity if first_node is not None else np.zeros(len(capacity), np.int64)
     pools = _pool_state(capacity, run_room, node_room, first_node)
-    return jobs, pools, _buffers(jobs, pools, run_room, first_node is not None)
+    return jobs, pools, _buffers(jobs, pools, run_room, first_node is not None, power_budget_mw)
 
 
 def _job_state(
@@ -99,6 +108,7 @@ def _job_state(
     requested_s: NDArray[np.float64],
     size: NDArray[np.int64],
     pool: NDArray[np.int64],
+    power_mw: NDArray[np.int64] | None,
 ) -> JobState:
     n = len(submit_s)
     node_off = np.zeros(n + 1, np.int64)
@@ -117,6 +127,7 @@ def _job_state(
         qnext=np.full(n, NO_JOB, np.int64),
         qprev=np.full(n, NO_JOB, np.int64),
         node_off=node_off,
+        power_mw=np.zeros(n, np.int64) if power_mw is None else power_mw,
     )
 
 
@@ -154,8 +165,12 @@ def _pool_state(
     )
 
 
-def _buffers(jobs: JobState, pools: PoolState, run_room: NDArray[np.int64], assign: bool) -> Buffers:
+def _buffers(
+    jobs: JobState, pools: PoolState, run_room: NDArray[np.int64], assign: bool, power_budget_mw: int | None
+) -> Buffers:
     n = len(jobs.submit_s)
+    # The global running set holds at most every pool's room; none is needed without a budget.
+    global_room = 0 if power_budget_mw is None else int(run_room.sum())
     free_nodes = np.empty(int(pools.node_len.sum()), np.int64)
     for p in range(len(pools.capacity) if assign else 0):
         base = int(pools.node_base[p])
@@ -177,4 +192,9 @@ def _buffers(jobs: JobState, pools: PoolState, run_room: NDArray[np.int64], assi
         assign_nodes=np.array([1 if assign else 0], np.int8),
         prof_meta=np.array([-1, 0, 0], np.int64),
         clock_s=np.array([-np.inf]),
+        power=np.array([power_budget_mw is not None, power_budget_mw or 0, NO_JOB, 0, 1], np.int64),
+        power_shadow_s=np.zeros(1, np.float64),
+        grun_key=np.zeros(global_room, np.float64),
+        grun_job=np.zeros(global_room, np.int64),
+        grun_meta=np.array([global_room // 2, global_room // 2, global_room], np.int64),
     )

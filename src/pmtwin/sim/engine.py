@@ -58,6 +58,8 @@ class Engine:
         policy: str,
         *,
         pool_first_node: NDArray[np.int64] | None = None,
+        power_mw: NDArray[np.int64] | None = None,
+        power_budget_mw: int | None = None,
     ) -> None:
         if policy not in POLICIES:
             raise EngineInputError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
@@ -66,6 +68,7 @@ class Engine:
         capacity = np.ascontiguousarray(pool_capacity, np.int64)
         pools = np.ascontiguousarray(pool_of_job, np.int64)
         _validate(jobs, pools, capacity)
+        power = _validate_power(jobs, policy, power_mw, power_budget_mw)
         self.order = jobs.canonical_order()
         first = None if pool_first_node is None else np.ascontiguousarray(pool_first_node, np.int64)
         self.jobs, self.pools, self.buffers = new_state(
@@ -76,6 +79,8 @@ class Engine:
             np.ascontiguousarray(pools[self.order]),
             capacity,
             first,
+            None if power is None else np.ascontiguousarray(power[self.order]),
+            power_budget_mw,
         )
         self.finished = self.n_jobs == 0
         self._c_state = _c_state(self.jobs, self.pools, self.buffers)
@@ -168,11 +173,18 @@ def run_schedule(
     pool_first_node: NDArray[np.int64] | None = None,
     progress: ProgressFn | None = None,
     progress_steps: int = 100,
+    power_mw: NDArray[np.int64] | None = None,
+    power_budget_mw: int | None = None,
 ) -> Schedule:
     """Simulate ``jobs`` to completion. With ``pool_first_node``, pools are node ranges and each job gets
     node ids (the lowest free ids of its pool); without, pools are counts of processors.
-    ``progress`` (optional) is called with the simulated time reached, ``progress_steps`` times."""
-    engine = Engine(jobs, pool_of_job, pool_capacity, policy, pool_first_node=pool_first_node)
+    ``progress`` (optional) is called with the simulated time reached, ``progress_steps`` times.
+    With ``power_budget_mw``, the jobs' ``power_mw`` (aligned with the rows of ``jobs``) running at once
+    never add up to more (docs/power.md 4a; fcfs and easy only)."""
+    engine = Engine(
+        jobs, pool_of_job, pool_capacity, policy, pool_first_node=pool_first_node, power_mw=power_mw,
+        power_budget_mw=power_budget_mw,
+    )  # fmt: skip
     if progress is not None and engine.n_jobs > 0:
         first = float(jobs.submit_s.min())
         horizon = float(jobs.submit_s.max() + jobs.requested_s.max())
@@ -202,8 +214,10 @@ def _validate(jobs: JobTable, pools: NDArray[np.int64], capacity: NDArray[np.int
         (jobs.size <= 0, "its size is not positive"),
         (~np.isfinite(jobs.submit_s), "its submit time is not finite"),
         (~(jobs.work_s > 0) | ~np.isfinite(jobs.work_s), "its work (run time) is not positive and finite"),
-        (~(jobs.requested_s >= jobs.work_s) | ~np.isfinite(jobs.requested_s),
-         "its requested time is below its run time or not finite"),
+        (
+            ~(jobs.requested_s >= jobs.work_s) | ~np.isfinite(jobs.requested_s),
+            "its requested time is below its run time or not finite",
+        ),
     )
     for bad, why in checks:
         if np.any(bad):
@@ -221,3 +235,35 @@ def _validate(jobs: JobTable, pools: NDArray[np.int64], capacity: NDArray[np.int
             f"job {int(jobs.job_id[row])} (row {row}) asks for {int(jobs.size[row])} units, more than its "
             f"pool's capacity {int(capacity[pools[row]])}"
         )
+
+
+def _validate_power(
+    jobs: JobTable, policy: str, power_mw: NDArray[np.int64] | None, budget_mw: int | None
+) -> NDArray[np.int64] | None:
+    """The jobs' power as int64 when a budget applies; None without one."""
+    if budget_mw is None:
+        if power_mw is not None:
+            raise EngineInputError("power_mw is given without power_budget_mw")
+        return None
+    if policy == "conservative":
+        raise EngineInputError(
+            "a power budget works with the fcfs and easy policies (conservative reservations would need "
+            "a power profile)"
+        )
+    if budget_mw < 0:
+        raise EngineInputError(f"the power budget is negative ({budget_mw} mW)")
+    power = np.zeros(len(jobs), np.int64) if power_mw is None else np.asarray(power_mw, np.int64)
+    if power.shape != (len(jobs),):
+        raise EngineInputError(f"power_mw has {power.size} entries for {len(jobs)} jobs")
+    bad = (power < 0) | (power > budget_mw)
+    if np.any(bad):
+        row = int(np.argmax(bad))
+        raise EngineInputError(
+            f"job {int(jobs.job_id[row])} (row {row}) needs {int(power[row]) / 1e6:,.3f} kW, "
+            + (
+                "a negative power"
+                if power[row] < 0
+                else f"more than the whole budget ({budget_mw / 1e6:,.3f} kW)"
+            )
+        )
+    return power
