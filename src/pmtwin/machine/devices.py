@@ -42,6 +42,10 @@ class GpuSpec(BaseModel):
     tdp_w: float = Field(gt=0)
     power_cap_min_w: float = Field(gt=0)
     power_cap_max_w: float = Field(gt=0)
+    idle_w: float | None = Field(default=None, gt=0)
+    """Power with no work and no context open; None: unknown (no power model for this GPU)."""
+    min_clock_mhz: float | None = Field(default=None, gt=0)
+    """Lowest SM clock, the floor of the clock under a power cap; None: no floor beyond the model's."""
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -50,6 +54,8 @@ class GpuSpec(BaseModel):
             raise ValueError(
                 f"power_cap_min_w ({self.power_cap_min_w}) exceeds power_cap_max_w ({self.power_cap_max_w})"
             )
+        if self.idle_w is not None and self.idle_w >= min(self.tdp_w, self.power_cap_min_w):
+            raise ValueError(f"idle_w ({self.idle_w}) must be below tdp_w and power_cap_min_w")
         return self
 
 
@@ -68,7 +74,15 @@ class CpuSpec(BaseModel):
     ddr_channels: int = Field(gt=0)
     ddr_mts: float = Field(gt=0)
     tdp_w: float = Field(gt=0)
+    idle_w: float | None = Field(default=None, gt=0)
+    """Package power at idle; None: unknown (no power model for this CPU)."""
     source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _idle_below_tdp(self) -> CpuSpec:
+        if self.idle_w is not None and self.idle_w >= self.tdp_w:
+            raise ValueError(f"idle_w ({self.idle_w}) must be below tdp_w ({self.tdp_w})")
+        return self
 
     @property
     def fp64_tflops(self) -> float:
@@ -81,13 +95,49 @@ class CpuSpec(BaseModel):
         return self.ddr_channels * self.ddr_mts * 8 / 1000.0
 
 
+class MemorySpec(BaseModel):
+    """Node memory (DDR) power per GB installed, idle and at full bandwidth."""
+
+    model_config = CONFIG
+
+    model: str
+    idle_w_per_gb: float = Field(ge=0)
+    active_w_per_gb: float = Field(ge=0)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _idle_below_active(self) -> MemorySpec:
+        if self.idle_w_per_gb > self.active_w_per_gb:
+            raise ValueError("idle_w_per_gb exceeds active_w_per_gb")
+        return self
+
+
+class NicSpec(BaseModel):
+    """A network interface: power idle and at full load."""
+
+    model_config = CONFIG
+
+    model: str
+    idle_w: float = Field(ge=0)
+    max_w: float = Field(ge=0)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _idle_below_max(self) -> NicSpec:
+        if self.idle_w > self.max_w:
+            raise ValueError("idle_w exceeds max_w")
+        return self
+
+
 class DeviceCatalog(BaseModel):
-    """Devices by name: ``gpu`` and ``cpu`` tables of ``devices.toml``."""
+    """Devices by name: ``gpu``, ``cpu``, ``memory`` and ``nic`` tables of ``devices.toml``."""
 
     model_config = CONFIG
 
     gpu: dict[str, GpuSpec]
     cpu: dict[str, CpuSpec]
+    memory: dict[str, MemorySpec] = Field(default_factory=dict)
+    nic: dict[str, NicSpec] = Field(default_factory=dict)
 
 
 def load_devices(path: str | Path | None = None) -> DeviceCatalog:

@@ -168,7 +168,8 @@ def system_toml(imported: SlurmImport) -> str:
             if not specs:
                 lines += ["", f"[extra_devices.{kind}]"]
             for device_name, spec in specs.items():
-                lines += ["", f"[extra_devices.{kind}.{_key(device_name)}]", *_pairs(spec.model_dump())]
+                fields = _pairs(spec.model_dump(exclude_none=True))
+                lines += ["", f"[extra_devices.{kind}.{_key(device_name)}]", *fields]
     return "\n".join(lines) + "\n"
 
 

@@ -41,6 +41,14 @@ class NodeType(BaseModel):
     charge_factor: float = Field(default=1.0, ge=0)
     """Machine charge factor: what one node-hour of this type costs in its allocation's currency
     (NERSC: node-hours x QOS factor x machine charge factor). Optional, 1.0 when not given."""
+    memory: str | None = None
+    """DDR model in the catalog's ``memory`` table (power per GB); None: not in the power model."""
+    nic: str | None = None
+    """NIC model in the catalog's ``nic`` table; None: NICs not in the power model."""
+    baseline_w: float | None = Field(default=None, ge=0)
+    """Node power beyond its CPUs, GPUs, DDR and NICs (board, controllers, regulators); None: unknown."""
+    switches_per_cabinet: int = Field(default=0, ge=0)
+    """Network switches in each cabinet of this node type (their power is the facility's switch_w)."""
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -52,6 +60,29 @@ class NodeType(BaseModel):
     @property
     def cabinet_count(self) -> int:
         return -(-self.count // self.nodes_per_cabinet)
+
+
+class Facility(BaseModel):
+    """What the machine draws beyond its nodes, and the building around it (docs/power.md section 2)."""
+
+    model_config = CONFIG
+
+    switch_w: float = Field(ge=0)
+    storage_w: float = Field(ge=0)
+    conversion_efficiency: float = Field(gt=0, le=1)
+    pue_min: float = Field(ge=1)
+    pue_max: float = Field(ge=1)
+    free_cooling_max_c: float
+    pue_max_at_c: float
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _pue_ramp(self) -> Facility:
+        if self.pue_max < self.pue_min:
+            raise ValueError(f"pue_max ({self.pue_max}) is below pue_min ({self.pue_min})")
+        if self.pue_max_at_c <= self.free_cooling_max_c:
+            raise ValueError("pue_max_at_c must be above free_cooling_max_c")
+        return self
 
 
 class Partition(BaseModel):
@@ -89,6 +120,8 @@ class Machine(BaseModel):
     node_types: tuple[NodeType, ...] = Field(min_length=1, strict=False)
     partitions: dict[str, Partition] = Field(min_length=1)
     devices: DeviceCatalog
+    facility: Facility | None = None
+    """Switches, storage, power conversion and cooling; None: nodes only, no losses, PUE 1."""
     extra_devices: DeviceCatalog = Field(default_factory=lambda: DeviceCatalog(gpu={}, cpu={}))
     """Devices this system defines itself, beyond the catalog (e.g. a CPU a slurm.conf import could not
     match); merged into ``devices``, which is what every lookup reads."""
@@ -230,14 +263,21 @@ class Machine(BaseModel):
 
 def merge_catalogs(devices: DeviceCatalog, extra: DeviceCatalog) -> DeviceCatalog:
     """``devices`` plus ``extra``; a name in both must have the same figures in both."""
-    for kind, known, added in (("gpu", devices.gpu, extra.gpu), ("cpu", devices.cpu, extra.cpu)):
+    tables = (
+        ("gpu", devices.gpu, extra.gpu), ("cpu", devices.cpu, extra.cpu),
+        ("memory", devices.memory, extra.memory), ("nic", devices.nic, extra.nic),
+    )  # fmt: skip
+    for kind, known, added in tables:
         for name, spec in added.items():
             if name in known and known[name] != spec:
                 raise ValueError(
                     f"extra_devices.{kind}.{name}: the catalog already has a {kind} named {name!r} "
                     "with other figures; rename it"
                 )
-    return DeviceCatalog(gpu={**devices.gpu, **extra.gpu}, cpu={**devices.cpu, **extra.cpu})
+    return DeviceCatalog(
+        gpu={**devices.gpu, **extra.gpu}, cpu={**devices.cpu, **extra.cpu},
+        memory={**devices.memory, **extra.memory}, nic={**devices.nic, **extra.nic},
+    )  # fmt: skip
 
 
 def _parse_constraint(constraint: str) -> set[str]:
@@ -270,6 +310,12 @@ def _check_node_types(machine: Machine) -> None:
         if node_type.gpu is not None and node_type.gpu not in machine.devices.gpu:
             known = ", ".join(machine.devices.gpu)
             raise ValueError(f"{where}.gpu: unknown GPU {node_type.gpu!r}; devices.toml has {known}")
+        if node_type.memory is not None and node_type.memory not in machine.devices.memory:
+            known = ", ".join(machine.devices.memory)
+            raise ValueError(f"{where}.memory: unknown memory {node_type.memory!r}; devices.toml has {known}")
+        if node_type.nic is not None and node_type.nic not in machine.devices.nic:
+            known = ", ".join(machine.devices.nic)
+            raise ValueError(f"{where}.nic: unknown NIC {node_type.nic!r}; devices.toml has {known}")
 
 
 def _check_partitions(machine: Machine) -> None:
