@@ -19,14 +19,17 @@ _HOMES = {
     "Engine": "pmtwin.sim.engine",
     "JobTable": "pmtwin.workload.jobs",
     "Machine": "pmtwin.machine",
+    "PowerOptions": "pmtwin.runs_power",
     "RunResult": "pmtwin.runs",
     "Schedule": "pmtwin.sim.engine",
     "SchedulerConfig": "pmtwin.sched.config",
     "SlurmPools": "pmtwin.sched.slurm",
     "SlurmResult": "pmtwin.sched.slurm",
+    "load_power_classes": "pmtwin.physics.power",
     "load_qos": "pmtwin.sched.qos",
     "load_scheduler": "pmtwin.sched.config",
     "machine_from_slurm_conf": "pmtwin.machine.slurm_conf",
+    "power_overview": "pmtwin.physics.power",
     "read_alibaba": "pmtwin.workload.alibaba",
     "run_slurm": "pmtwin.sched.slurm",
     "default_workload": "pmtwin.workload.synthetic",
@@ -37,6 +40,7 @@ _HOMES = {
     "replay": "pmtwin.runs",
     "run_schedule": "pmtwin.sim.engine",
     "simulate": "pmtwin.runs",
+    "validation_rows": "pmtwin.physics.validation",
 }
 
 __all__ = ["__version__", *sorted(_HOMES)]

@@ -24,6 +24,7 @@ from pmtwin.workload.jobs import JobTable
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
     from pmtwin.machine.system import NodeType
+    from pmtwin.runs_power import PowerOptions, PowerPlan
     from pmtwin.sched.config import SchedulerConfig
     from pmtwin.sched.qos import QosTable
     from pmtwin.sched.slurm import SlurmPools
@@ -85,6 +86,7 @@ def replay(
     tz: str | None = None,
     progress: ProgressFactory | None = None,
     scheduler: SchedulerConfig | None = None,
+    power: PowerOptions | None = None,
 ) -> RunResult:
     """Replay a trace (SWF, sacct ``--parsable2``, a Parquet job table or the Alibaba GPU 2023 pod
     list; ``auto`` tells them apart by name and content). With ``scheduler``, Slurm mode schedules it
@@ -93,7 +95,8 @@ def replay(
     else by the largest job. With ``machine``: an SWF trace runs on ``partition`` of that system, its
     processors converted to whole nodes (ceil(processors / cores per node), capped at the pool's node
     count); sacct and Parquet jobs (sizes in nodes) run in the pool of their own partition and
-    constraint. Options that do not apply to the trace's format are refused, not ignored."""
+    constraint. Options that do not apply to the trace's format are refused, not ignored. On a machine,
+    ``power`` sets the power model's options (docs/power.md; default: computed, no caps)."""
     t0 = time.perf_counter()
     prepare_out_dir(out_dir)
     fmt = detect_format(trace) if trace_format == "auto" else trace_format
@@ -121,18 +124,23 @@ def replay(
         system = load_system(machine)
         pool_of_job, pools = _route(jobs, system), _machine_pools(system)
         config["machine"] = {"name": machine}
+    plan = _power_plan(machine, pools, power)
     read_s = time.perf_counter() - t0
     try:
         return _run(
             jobs, pool_of_job, pools, policy, loaded.skipped, config, out_dir, progress, read_s,
-            _slurm_setup(scheduler, policy, machine, pools),
+            _slurm_setup(scheduler, policy, machine, pools), plan, power,
         )  # fmt: skip
     except EngineInputError as exc:
         raise EngineInputError(f"{trace}: {exc}") from None
 
 
 def _check_replay_options(
-    fmt: str, machine: str | None, partition: str | None, capacity: int | None, skip_bad_lines: bool,
+    fmt: str,
+    machine: str | None,
+    partition: str | None,
+    capacity: int | None,
+    skip_bad_lines: bool,
     tz: str | None,
 ) -> None:
     refusals = (
@@ -221,11 +229,13 @@ def simulate(
     progress: ProgressFactory | None = None,
     scheduler: SchedulerConfig | None = None,
     slurm_features: bool = False,
+    power: PowerOptions | None = None,
 ) -> RunResult:
     """Simulate ``machine`` for ``days`` under the embedded default workload (seeded); with
     ``scheduler``, in Slurm mode (docs/slurm-scheduling.md). ``slurm_features`` adds users, accounts,
     QOS, time limits, shared jobs, arrays and dependencies to the workload (``workload/slurm_mix.py``,
-    drawn from the same seed) and implies Slurm mode."""
+    drawn from the same seed) and implies Slurm mode. ``power`` sets the power model's options
+    (docs/power.md; default: computed, no caps)."""
     prepare_out_dir(out_dir)
     from pmtwin.machine import load_system
     from pmtwin.workload.synthetic import default_workload
@@ -249,9 +259,10 @@ def simulate(
         "machine": {"name": system.name},
         "workload": {"generator": "default", "days": days, "seed": seed, "slurm_features": slurm_features},
     }
+    plan = _power_plan(system, pools, power)
     build_s = time.perf_counter() - t0
     slurm = _slurm_setup(scheduler, policy, machine, pools)
-    return _run(jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s, slurm)
+    return _run(jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s, slurm, plan, power)
 
 
 def _with_slurm_features(jobs: JobTable, system: Machine, seed: int) -> JobTable:
@@ -286,40 +297,95 @@ def _run(
     progress: ProgressFactory | None,
     input_s: float,
     slurm: SlurmSetup | None = None,
+    power: PowerPlan | None = None,
+    power_options: PowerOptions | None = None,
 ) -> RunResult:
     from pmtwin.results import compute_summary, level_series, write_run_dir
+    from pmtwin.results.series import join_series, resample
 
-    config["pools"] = {
-        name: int(cap) for name, cap in zip(pools.names, pools.capacity.tolist(), strict=True)
-    }
+    config["pools"] = {name: int(cap) for name, cap in zip(pools.names, pools.capacity.tolist(), strict=True)}
     t0 = time.perf_counter()
     extra: dict[str, Any] = {}
     columns: dict[str, Any] = {}
+    power_mw, budget_mw = None, None
+    if power is not None:
+        from pmtwin.runs_power import prepare_jobs
+
+        config["power"] = power.options.config()
+        prepared = prepare_jobs(power, jobs, pool_of_job)
+        jobs, power_mw, budget_mw = prepared.jobs, prepared.power_mw, prepared.budget_mw
+    share = np.ones(len(jobs))
     if slurm is None:
         callback = None
         if progress is not None and len(jobs):
             callback = progress(float(jobs.submit_s.min()), float(jobs.submit_s.max()))
         schedule = run_schedule(
-            jobs, pool_of_job, pools.capacity, policy, pool_first_node=pools.first_node, progress=callback
-        )
+            jobs, pool_of_job, pools.capacity, policy, pool_first_node=pools.first_node, progress=callback,
+            power_mw=power_mw, power_budget_mw=budget_mw,
+        )  # fmt: skip
     else:
+        if budget_mw is not None:
+            raise ValueError(
+                "--power-cap-mw works with the canonical engine, not in Slurm mode (docs/power.md 4a)"
+            )
         config["scheduler"] = slurm.config.model_dump(mode="json", exclude_none=True)
-        jobs, schedule, pool_of_job, extra, columns = _run_slurm(jobs, pool_of_job, pools, slurm)
+        jobs, schedule, pool_of_job, extra, columns, share = _run_slurm(jobs, pool_of_job, pools, slurm)
     t1 = time.perf_counter()
     names = list(pools.names)
-    summary = compute_summary(
-        jobs, schedule, pool_names=names, pool_capacity=pools.capacity, skipped=skipped
-    )
+    summary = compute_summary(jobs, schedule, pool_names=names, pool_capacity=pools.capacity, skipped=skipped)
     if slurm is not None:
         summary["scheduler"] = extra
     series = level_series(jobs, schedule, pool_names=names, pool_capacity=pools.capacity)
+    if power is not None:
+        from pmtwin.runs_power import power_results
+
+        outputs = power_results(power, jobs, schedule, share)
+        summary["power"] = outputs.summary
+        series = join_series(series, outputs.series)
+        columns = {**columns, **outputs.columns}
+    resolution_s = power_options.resolution_s if power_options is not None else None
+    if resolution_s is not None:
+        config["output"] = {"resolution_s": resolution_s}
+        series = resample(series, resolution_s, float(schedule.end_s.max()) if len(jobs) else 0.0)
     write_run_dir(
-        out_dir, config_toml=dumps_toml(config), jobs=jobs, schedule=schedule, summary=summary,
-        series=series, pool_names=names, extra_columns=columns,
+        out_dir,
+        config_toml=dumps_toml(config),
+        jobs=jobs,
+        schedule=schedule,
+        summary=summary,
+        series=series,
+        pool_names=names,
+        extra_columns=columns,
     )
     t2 = time.perf_counter()
     wall = {"input_s": input_s, "simulate_s": t1 - t0, "results_s": t2 - t1}
     return RunResult(out_dir, jobs, schedule, pools, summary, config, wall)
+
+
+def _power_plan(
+    machine: Machine | str | None, pools: Pools, options: PowerOptions | None
+) -> PowerPlan | None:
+    """The run's power model: on a machine model unless switched off; caps on a machine without the
+    figures the model needs are an error, a plain run there simply has no power results."""
+    from pmtwin.physics.power import PowerModelError
+    from pmtwin.runs_power import PowerOptions, plan_power
+
+    options = options or PowerOptions()
+    asked = options.power_cap_mw is not None or options.gpu_power_cap_w is not None
+    if machine is None or not options.enabled:
+        if asked or options.outdoor_temp_c is not None:
+            raise ValueError("power caps and --outdoor-temp-c need a machine model (--machine) with power on")
+        return None
+    if isinstance(machine, str):
+        from pmtwin.machine import load_system
+
+        machine = load_system(machine)
+    try:
+        return plan_power(machine, pools.names, options)
+    except PowerModelError:
+        if asked:
+            raise
+        return None
 
 
 @dataclass(frozen=True)
@@ -364,7 +430,7 @@ def _slurm_setup(
 
 def _run_slurm(
     jobs: JobTable, pool_of_job: NDArray[np.int32], pools: Pools, slurm: SlurmSetup
-) -> tuple[JobTable, Schedule, NDArray[np.int32], dict[str, Any], dict[str, Any]]:
+) -> tuple[JobTable, Schedule, NDArray[np.int32], dict[str, Any], dict[str, Any], NDArray[np.float64]]:
     from pmtwin.results.slurm_outcome import slurm_outcome
     from pmtwin.sched.slurm import run_slurm
 
@@ -374,7 +440,7 @@ def _run_slurm(
         with_nodes=slurm.pools.assign_nodes,
     )  # fmt: skip
     ran_pools = outcome.schedule.pool
-    return outcome.ran, outcome.schedule, ran_pools, outcome.summary, outcome.columns
+    return outcome.ran, outcome.schedule, ran_pools, outcome.summary, outcome.columns, outcome.share
 
 
 def _machine_pools(system: Machine) -> Pools:

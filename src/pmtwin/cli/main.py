@@ -18,6 +18,7 @@ from pmtwin.cli._progress import terminal_progress
 
 if TYPE_CHECKING:
     from pmtwin.runs import RunResult
+    from pmtwin.runs_power import PowerOptions
     from pmtwin.sched.config import SchedulerConfig
 
 app = typer.Typer(
@@ -38,6 +39,36 @@ SchedulerOpt = Annotated[Path | None, typer.Option("--scheduler", help=SCHEDULER
 PriorityOpt = Annotated[str | None, typer.Option(help=PRIORITY_HELP)]
 WalltimeOpt = Annotated[str | None, typer.Option(help=WALLTIME_HELP)]
 QosOpt = Annotated[str | None, typer.Option("--qos-table", help=QOS_HELP)]
+PowerCapOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--power-cap-mw",
+        help="System power budget (MW): jobs start only within it (docs/power.md 4a; fcfs, easy).",
+    ),
+]
+GpuCapOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--gpu-power-cap-w",
+        help="Cap every GPU at this many watts; capped jobs run slower (docs/power.md 4b).",
+    ),
+]
+OutdoorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--outdoor-temp-c",
+        help="Outdoor temperature for the PUE model: degrees C, or a CSV of time_s,temp_c.",
+    ),
+]
+ResolutionOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--resolution", help="Write series as means over bins of this many seconds (results stay exact)."
+    ),
+]
+NoPowerOpt = Annotated[
+    bool, typer.Option("--no-power", help="Skip the power model (no power series or summary).")
+]
 T = TypeVar("T")
 USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
 MAX_DAYS = 3650.0
@@ -62,21 +93,38 @@ def simulate(
     qos_table: QosOpt = None,
     slurm_features: Annotated[
         bool,
-        typer.Option("--slurm-features", help="Add users, QOS, shared jobs, arrays and dependencies to "
-                     "the workload (workload/slurm_mix.py); runs Slurm mode."),
+        typer.Option(
+            "--slurm-features",
+            help="Add users, QOS, shared jobs, arrays and dependencies to "
+            "the workload (workload/slurm_mix.py); runs Slurm mode.",
+        ),
     ] = False,
+    power_cap_mw: PowerCapOpt = None,
+    gpu_power_cap_w: GpuCapOpt = None,
+    outdoor_temp_c: OutdoorOpt = None,
+    resolution: ResolutionOpt = None,
+    no_power: NoPowerOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
     """Simulate a machine under the embedded default workload (a documented synthetic GPU+CPU mix).
-    Any of --scheduler, --priority, --walltime, --qos-table, --slurm-features runs Slurm mode."""
+    Any of --scheduler, --priority, --walltime, --qos-table, --slurm-features runs Slurm mode. Power,
+    energy and facility figures are computed unless --no-power (docs/power.md)."""
     from pmtwin import runs
 
     config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
+    power = _guard(lambda: _power(no_power, power_cap_mw, gpu_power_cap_w, outdoor_temp_c, resolution))
     with terminal_progress(enabled=not quiet) as progress:
         result = _guard(
             lambda: runs.simulate(
-                out_dir=out, machine=machine, days=days, seed=seed, policy=policy, progress=progress,
-                scheduler=config, slurm_features=slurm_features,
+                out_dir=out,
+                machine=machine,
+                days=days,
+                seed=seed,
+                policy=policy,
+                progress=progress,
+                scheduler=config,
+                slurm_features=slurm_features,
+                power=power,
             )
         )
     _report(result, f"simulate {machine}, {days:g} days, seed {seed}, {policy}", quiet)
@@ -95,16 +143,21 @@ def replay(
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/TRACE-POLICY).")] = None,
     machine: Annotated[
         str | None,
-        typer.Option(help="Run on this system: SWF processors become whole nodes of --partition; "
-                     "sacct/Parquet jobs go to their own partition's pool."),
+        typer.Option(
+            help="Run on this system: SWF processors become whole nodes of --partition; "
+            "sacct/Parquet jobs go to their own partition's pool."
+        ),
     ] = None,
     partition: Annotated[
         str | None, typer.Option(help="Partition an SWF trace runs on, with --machine [default: cpu].")
     ] = None,
     capacity: Annotated[
         int | None,
-        typer.Option(help="Units in the single pool (default: SWF header MaxProcs, MaxNodes; else the "
-                     "largest job).", min=1, max=MAX_UNITS),
+        typer.Option(
+            help="Units in the single pool (default: SWF header MaxProcs, MaxNodes; else the largest job).",
+            min=1,
+            max=MAX_UNITS,
+        ),
     ] = None,
     tz: Annotated[str | None, typer.Option(help="Time zone of sacct timestamps [default: UTC].")] = None,
     skip_bad_lines: Annotated[
@@ -114,24 +167,82 @@ def replay(
     priority: PriorityOpt = None,
     walltime: WalltimeOpt = None,
     qos_table: QosOpt = None,
+    power_cap_mw: PowerCapOpt = None,
+    gpu_power_cap_w: GpuCapOpt = None,
+    outdoor_temp_c: OutdoorOpt = None,
+    resolution: ResolutionOpt = None,
+    no_power: NoPowerOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
     """Replay a workload trace exactly under a scheduling policy. Any of --scheduler, --priority,
-    --walltime, --qos-table runs Slurm mode (an Alibaba pod trace always does)."""
+    --walltime, --qos-table runs Slurm mode (an Alibaba pod trace always does). With --machine, power,
+    energy and facility figures are computed unless --no-power (docs/power.md)."""
     from pmtwin import runs
 
     config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
+    power = _guard(lambda: _power(no_power, power_cap_mw, gpu_power_cap_w, outdoor_temp_c, resolution))
     stem = trace.name.removesuffix(".gz").removesuffix(".swf").removesuffix(".parquet")
     out_dir = out if out is not None else Path("runs") / f"{stem}-{policy}"
     with terminal_progress(enabled=not quiet) as progress:
         result = _guard(
             lambda: runs.replay(
-                trace, out_dir=out_dir, policy=policy, trace_format=trace_format, machine=machine,
-                partition=partition, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz,
-                progress=progress, scheduler=config,
+                trace,
+                out_dir=out_dir,
+                policy=policy,
+                trace_format=trace_format,
+                machine=machine,
+                partition=partition,
+                capacity=capacity,
+                skip_bad_lines=skip_bad_lines,
+                tz=tz,
+                progress=progress,
+                scheduler=config,
+                power=power,
             )
         )
     _report(result, f"replay {trace.name}, {policy}", quiet)
+
+
+@app.command()
+def power(
+    name: Annotated[str, typer.Argument(help="System name or TOML path.")] = "perlmutter",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Idle and full-load power of a machine, per node type and power class (docs/power.md)."""
+    import json
+
+    from pmtwin.machine import load_system
+    from pmtwin.physics.power import load_power_classes, power_overview
+
+    overview = _guard(lambda: power_overview(load_system(name), load_power_classes()))
+    if as_json:
+        typer.echo(json.dumps(overview, indent=2))
+        return
+    from rich.console import Console
+
+    from pmtwin.results.terminal import render_power
+
+    Console().print(render_power(overview))
+
+
+@app.command()
+def validate(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows.")] = False,
+) -> None:
+    """Predictions against published measurements: prediction, published value, error, target."""
+    import json
+
+    from pmtwin.physics.validation import validation_rows
+
+    rows = _guard(validation_rows)
+    if as_json:
+        typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
+        return
+    from rich.console import Console
+
+    from pmtwin.results.terminal import render_validation
+
+    Console().print(render_validation(rows))
 
 
 @machine_app.command("list")
@@ -211,6 +322,29 @@ def _scheduler(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ValueError(f"--{first['loc'][0]}: {first['msg']}") from None
+
+
+def _power(
+    no_power: bool,
+    cap_mw: float | None,
+    gpu_cap_w: float | None,
+    outdoor: str | None,
+    resolution: float | None,
+) -> PowerOptions:
+    """The power options asked for; --no-power with a power option is refused, not ignored."""
+    from pmtwin.runs_power import PowerOptions
+
+    if no_power and (cap_mw is not None or gpu_cap_w is not None or outdoor is not None):
+        raise ValueError(
+            "--no-power cannot be combined with --power-cap-mw, --gpu-power-cap-w or --outdoor-temp-c"
+        )
+    temperature: float | Path | None = None
+    if outdoor is not None:
+        try:
+            temperature = float(outdoor)
+        except ValueError:
+            temperature = Path(outdoor)
+    return PowerOptions(not no_power, cap_mw, gpu_cap_w, temperature, resolution)
 
 
 def _guard(action: Callable[[], T]) -> T:

@@ -90,7 +90,7 @@ def compute_charges(
     by_pool = np.bincount(pools[ran], weights=per_job[ran], minlength=len(factors))
     return Charges(
         per_job=per_job,
-        by_account=_by_account(jobs.group, per_job),
+        by_account=sum_by_account(jobs.group, per_job),
         by_qos={name: float(value) for name, value in zip(qos_table.names, by_qos, strict=True)},
         by_pool={name: float(value) for name, value in zip(names, by_pool, strict=True)},
         total=float(per_job.sum()),
@@ -178,7 +178,8 @@ def _check_ran(
         raise ValueError("pool_of_job holds an index outside the pools given")
 
 
-def _by_account(account: NDArray[np.int64], per_job: NDArray[np.float64]) -> dict[str, float]:
+def sum_by_account(account: NDArray[np.int64], per_job: NDArray[np.float64]) -> dict[str, float]:
+    """Sums of a per-job quantity by account id (as a string; "-1" for unknown), ids ascending."""
     ids, inverse = np.unique(account, return_inverse=True)
     sums = np.bincount(inverse.reshape(-1), weights=per_job, minlength=len(ids))
     return {str(int(i)): float(s) for i, s in zip(ids, sums, strict=True)}

@@ -150,3 +150,51 @@ def integrate(series_time_s: NDArray[np.float64], value: NDArray[np.float64], t0
     start_s = np.maximum(series_time_s, t0)
     stop_s = np.minimum(np.append(series_time_s[1:], t1), t1)
     return float(np.dot(value, np.maximum(stop_s - start_s, 0.0)))
+
+
+def join_series(first: LevelSeries, second: LevelSeries) -> LevelSeries:
+    """The series of ``first`` followed by those of ``second`` (names must differ)."""
+    clash = set(first.names) & set(second.names)
+    if clash:
+        raise ValueError(f"series named twice: {', '.join(sorted(clash))}")
+    return LevelSeries(
+        names=first.names + second.names,
+        offsets=np.concatenate([first.offsets, first.offsets[-1] + second.offsets[1:]]),
+        time_s=np.concatenate([first.time_s, second.time_s]),
+        value=np.concatenate([first.value, second.value]),
+    )
+
+
+def resample(series: LevelSeries, step_s: float, end_s: float) -> LevelSeries:
+    """Each series as the mean level over bins ``[t0 + k step, t0 + (k+1) step)`` up to ``end_s``,
+    from its first row ``t0`` (docs/power.md section 3); repeated levels are dropped, as in every level
+    series. Integrals over whole bins are unchanged."""
+    if not step_s > 0 or not np.isfinite(step_s):
+        raise ValueError(f"--resolution must be a positive number of seconds, got {step_s}")
+    times: list[NDArray[np.float64]] = []
+    values: list[NDArray[np.float64]] = []
+    for name in series.names:
+        time_s, value = series.get(name)
+        if len(time_s) == 0:
+            times.append(time_s)
+            values.append(value)
+            continue
+        first_s = float(time_s[0])
+        bins = max(1, int(np.ceil((max(end_s, first_s) - first_s) / step_s)))
+        edges = first_s + step_s * np.arange(bins + 1, dtype=np.float64)
+        segment = np.diff(np.append(time_s, max(float(time_s[-1]), float(edges[-1]))))
+        cumulative = np.concatenate([[0.0], np.cumsum(value * segment)])
+        row = np.searchsorted(time_s, edges, side="right") - 1
+        integral = cumulative[row] + value[row] * (edges - time_s[row])
+        mean = np.diff(integral) / step_s
+        keep = np.ones(bins, np.bool_)
+        keep[1:] = mean[1:] != mean[:-1]
+        times.append(edges[:-1][keep])
+        values.append(mean[keep])
+    lengths = [len(t) for t in times]
+    return LevelSeries(
+        names=series.names,
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        time_s=np.concatenate(times) if times else np.empty(0),
+        value=np.concatenate(values) if values else np.empty(0),
+    )

@@ -21,11 +21,12 @@ from pmtwin.workload.jobs import JobTable
 
 @dataclass(frozen=True)
 class Outcome:
-    """The jobs that ran (rows of the job table given, in order), their schedule, the summary block
-    ``scheduler`` and extra per-job columns for ``jobs.parquet``."""
+    """The jobs that ran (rows of the job table given, in order), their schedule, the share of a node
+    each holds, the summary block ``scheduler`` and extra per-job columns for ``jobs.parquet``."""
 
     ran: JobTable
     schedule: Schedule
+    share: NDArray[np.float64]
     summary: dict[str, Any]
     columns: dict[str, NDArray[Any] | Categorical]
 
@@ -72,4 +73,5 @@ def slurm_outcome(
         "requeues": result.requeues if everyone else result.requeues[ran],
         "charge": charges.per_job if everyone else charges.per_job[ran],
     }
-    return Outcome(jobs if everyone else jobs.take(ran), schedule, summary, columns)
+    share = result.share if everyone else result.share[ran]
+    return Outcome(jobs if everyone else jobs.take(ran), schedule, share, summary, columns)

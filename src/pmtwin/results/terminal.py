@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.table import Table
+
+    from pmtwin.physics.validation import ValidationRow
 
 _DURATION_UNITS_S = (("d", 86400.0), ("h", 3600.0), ("min", 60.0))
 """Largest first: a duration is shown in the largest unit it reaches."""
@@ -35,6 +39,14 @@ def render_summary(summary: dict[str, Any], *, title: str) -> Table:
     if not_run is not None:
         why = ", ".join(f"{reason} {count}" for reason, count in not_run["by_reason"].items())
         caption += f"; not run {not_run['total']}" + (f" ({why})" if why else "")
+    power = summary.get("power")
+    if power is not None:
+        caption += (
+            f"\npower: idle {power['idle_system_w'] / 1e6:.2f} MW, "
+            f"mean {_megawatts(power['mean_system_w'])}, "
+            f"peak {power['peak_system_w'] / 1e6:.2f} MW (facility {power['peak_facility_w'] / 1e6:.2f} MW); "
+            f"energy {power['energy_system_mwh']:,.0f} MWh (facility {power['energy_facility_mwh']:,.0f} MWh)"
+        )
     table = Table(title=title, caption=caption)
     table.add_column("scope")
     for heading in ("jobs", "wait mean", "wait p95", "wait max", "bsld mean", "bsld p95", "util", "makespan"):
@@ -62,3 +74,48 @@ def _cells(block: dict[str, Any]) -> list[str]:
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def _megawatts(watts: float | None) -> str:
+    return "-" if watts is None else f"{watts / 1e6:.2f} MW"
+
+
+def render_power(overview: dict[str, Any]) -> Table:
+    """``pmtwin power``: watts per node, idle and by power class, then the system and facility totals."""
+    from rich.table import Table
+
+    classes = list(overview["node_types"][0]["classes_w"]) if overview["node_types"] else []
+    static = overview["static_w"]
+    low, high = overview["full_load_facility_w"]
+    caption = (
+        f"system idle {overview['idle_system_w'] / 1e6:.3f} MW, full load "
+        f"{overview['full_load_system_w'] / 1e6:.3f} MW (every batch node in its heaviest class); facility "
+        f"idle {overview['idle_facility_w'] / 1e6:.3f} MW, full load {low / 1e6:.3f}-{high / 1e6:.3f} MW; "
+        f"switches {static['switches'] / 1e3:,.0f} kW, storage {static['storage'] / 1e3:,.0f} kW, "
+        f"conversion efficiency {overview['conversion_efficiency']:.2f}"
+    )
+    table = Table(title=f"{overview['machine']}: power per node (W)", caption=caption)
+    for heading in ("node type", "count", "idle", *classes):
+        table.add_column(heading, justify="left" if heading == "node type" else "right")
+    for node_type in overview["node_types"]:
+        table.add_row(
+            node_type["name"], f"{node_type['count']:,}", f"{node_type['idle_w']:,.0f}",
+            *(f"{node_type['classes_w'][name]:,.0f}" for name in classes),
+        )  # fmt: skip
+    return table
+
+
+def render_validation(rows: Sequence[ValidationRow]) -> Table:
+    """``pmtwin validate``: prediction, published value, error and target per row."""
+    from rich.table import Table
+
+    table = Table(title="pmtwin validation")
+    for heading in ("check", "predicted", "published", "unit", "error", "target", "met"):
+        table.add_column(heading, justify="left" if heading == "check" else "right")
+    for row in rows:
+        met = abs(row.error_pct) <= row.target_pct
+        table.add_row(
+            row.name, f"{row.predicted:,.1f}", f"{row.published:,.1f}", row.unit, f"{row.error_pct:+.1f} %",
+            f"±{row.target_pct:g} %", "yes" if met else "no",
+        )  # fmt: skip
+    return table

@@ -28,6 +28,9 @@ class JobTable:
     ``cores``/``mem_mb``/``gpus`` are what a job asks of its one node in the shared QOS (0 = no
     request), ``array_id`` groups array tasks (-1: none) whose ``array_throttle`` (0: none) caps how many
     run at once, and ``depends`` lists afterok/afterany dependencies by job id.
+
+    ``power_class`` (codes into ``power_class_names``; "" means the node's default class) names the
+    job's power class (docs/power.md).
     """
 
     job_id: NDArray[np.int64]
@@ -50,6 +53,8 @@ class JobTable:
     array_id: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     array_throttle: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     depends: Dependencies | None = None
+    power_class: NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
+    power_class_names: tuple[str, ...] = ("",)
 
     def __post_init__(self) -> None:
         n = len(self.job_id)
@@ -64,6 +69,7 @@ class JobTable:
             "mem_mb": lambda: np.zeros(n, np.int64),
             "array_id": lambda: np.full(n, UNKNOWN, np.int64),
             "array_throttle": lambda: np.zeros(n, np.int64),
+            "power_class": lambda: np.zeros(n, np.int32),
         }
         for name, make in fill.items():
             if len(getattr(self, name)) == 0 and n > 0:
@@ -87,6 +93,7 @@ class JobTable:
             constraint_names=self.constraint_names,
             qos_names=self.qos_names,
             depends=self.depends,
+            power_class_names=self.power_class_names,
         )
 
     def canonical_order(self) -> NDArray[np.intp]:
@@ -114,6 +121,7 @@ COLUMN_DTYPES: dict[str, type] = {
     "mem_mb": np.int64,
     "array_id": np.int64,
     "array_throttle": np.int64,
+    "power_class": np.int32,
 }
 
 AFTEROK = 1

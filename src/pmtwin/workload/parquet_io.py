@@ -1,6 +1,6 @@
 """Job tables as Parquet files: one column per JobTable column, categoricals (partition, constraint,
-qos) as dictionary-encoded strings, the category names (order and unused names included) in the schema
-metadata.
+qos, power_class) as dictionary-encoded strings, the category names (order and unused names included)
+in the schema metadata.
 
 Dependencies are a string column ``depends`` in Slurm's ``--dependency`` syntax, on the row of the
 dependent job: ``afterok:12,afterany:13`` (``afterok:12:14`` is read too; "" is no dependency). It is
@@ -10,6 +10,7 @@ back in row order.
 
 The same table always gives the same bytes (no time stamps or random identifiers are written).
 Files without the Slurm-mode columns (qos, limit_s, cores, mem_mb, array_id, array_throttle, depends)
+or power_class
 still read, with the JobTable defaults. ``pyarrow`` is imported on first use, to keep start-up fast.
 """
 
@@ -29,9 +30,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 METADATA_KEY = b"pmtwin.jobs"
-FORMAT_VERSION = 2
-"""2: the Slurm-mode columns and ``depends``."""
-CATEGORIES = {"partition": "partition_names", "constraint": "constraint_names", "qos": "qos_names"}
+FORMAT_VERSION = 3
+"""2: the Slurm-mode columns and ``depends``; 3: ``power_class``."""
+CATEGORIES = {
+    "partition": "partition_names",
+    "constraint": "constraint_names",
+    "qos": "qos_names",
+    "power_class": "power_class_names",
+}
 """Categorical code columns and the JobTable field holding their names."""
 REQUIRED = ("job_id", "submit_s", "work_s", "requested_s", "size")
 COMPRESSION = "zstd"
@@ -77,6 +83,7 @@ def read_jobs_parquet(path: str | Path) -> JobTable:
     partition, partition_names = _codes(path, table, "partition", stored)
     constraint, constraint_names = _codes(path, table, "constraint", stored)
     qos, qos_names = _codes(path, table, "qos", stored)
+    power_class, power_class_names = _codes(path, table, "power_class", stored)
     return JobTable(
         job_id=_numbers(path, table, "job_id", np.int64),
         submit_s=_numbers(path, table, "submit_s", np.float64),
@@ -98,6 +105,8 @@ def read_jobs_parquet(path: str | Path) -> JobTable:
         array_id=_numbers(path, table, "array_id", np.int64),
         array_throttle=_numbers(path, table, "array_throttle", np.int64),
         depends=_depends(path, table),
+        power_class=power_class,
+        power_class_names=power_class_names or ("",),
     )
 
 
