@@ -46,8 +46,8 @@ CASES = (
          ("simulate", "--days", "365", "--no-power"), None),
     Case("simulate Perlmutter, 365 days, EASY", ("simulate", "--days", "365"), 20.0,
          at_most_times=("simulate Perlmutter, 365 days, EASY, no power model", 1.25)),
-    Case("simulate Perlmutter, 365 days, EASY, 4 MW budget and 250 W GPU caps",
-         ("simulate", "--days", "365", "--power-cap-mw", "4", "--gpu-power-cap-w", "250"), None),
+    Case("simulate Perlmutter, 365 days, EASY, 4.5 MW budget and 250 W GPU caps",
+         ("simulate", "--days", "365", "--power-cap-mw", "4.5", "--gpu-power-cap-w", "250"), None),
     Case("simulate Perlmutter, 365 days, Slurm mode, every feature on",
          ("simulate", "--days", "365", "--slurm-features", "--scheduler",
           str(ROOT / "benchmarks" / "all-features.toml")), None,
@@ -105,14 +105,15 @@ def main() -> None:
         if case.at_most_times is not None:
             base, factor = case.at_most_times
             result["ratio_to_base"] = round(best[case.name] / best[base], 2)
-            result["meets_target"] = result["ratio_to_base"] <= factor
+            result["meets_target"] = result["meets_target"] is not False and result["ratio_to_base"] <= factor
         if args.json:
             print(json.dumps(result), flush=True)
             continue
         target = "" if case.target_s is None else f" (target < {case.target_s} s: "
         if case.at_most_times is not None:
             base, factor = case.at_most_times
-            target = f" ({result['ratio_to_base']}x {base!r}, target <= {factor}x: "
+            absolute = "" if case.target_s is None else f"target < {case.target_s} s and "
+            target = f" ({result['ratio_to_base']}x {base!r}, {absolute}target <= {factor}x: "
         target += "" if result["meets_target"] is None else ("met)" if result["meets_target"] else "MISSED)")
         print(
             f"{case.name:40s} {result['jobs']:>9,} jobs  best {result['best_s']:6.2f} s  "
