@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pmtwin.machine.errors import parse_toml, read_config_text, validate_config
+from pmtwin.machine.errors import load_config
 
 CATALOG_FILE = "devices.toml"
 """The packaged catalog, next to this module."""
@@ -142,10 +141,4 @@ class DeviceCatalog(BaseModel):
 
 def load_devices(path: str | Path | None = None) -> DeviceCatalog:
     """The packaged device catalog, or the one at ``path``."""
-    if path is None:
-        text = files("pmtwin.machine").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
-        label = CATALOG_FILE
-    else:
-        text = read_config_text(Path(path))
-        label = str(path)
-    return validate_config(DeviceCatalog, parse_toml(text, label), label)
+    return load_config(DeviceCatalog, "pmtwin.machine", CATALOG_FILE, path)

@@ -50,6 +50,20 @@ def validate_config(model: type[ModelT], data: dict[str, Any], file_label: str) 
         raise MachineConfigError("\n".join(lines)) from None
 
 
+def load_config(model: type[ModelT], package: str, file_name: str, path: str | Path | None) -> ModelT:
+    """A config file validated as ``model``: the one at ``path``, else ``file_name`` packaged in
+    ``package``; errors name the file."""
+    if path is None:
+        from importlib.resources import files
+
+        text = files(package).joinpath(file_name).read_text(encoding="utf-8")
+        label = file_name
+    else:
+        text = read_config_text(Path(path))
+        label = str(path)
+    return validate_config(model, parse_toml(text, label), label)
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """``('partitions', 'gpu', 'node_types', 0)`` -> ``partitions.gpu.node_types[0]``."""
     path = ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, Field, model_validator
 
 from pmtwin.machine.devices import CONFIG, GpuSpec
-from pmtwin.machine.errors import parse_toml, read_config_text, validate_config
+from pmtwin.machine.errors import load_config
 from pmtwin.machine.system import Machine, NodeType
 
 CLASSES_FILE = "power_classes.toml"
@@ -72,13 +71,7 @@ class PowerClasses(BaseModel):
 
 def load_power_classes(path: str | Path | None = None) -> PowerClasses:
     """The packaged power classes, or the file at ``path``."""
-    if path is None:
-        text = files("pmtwin.physics").joinpath(CLASSES_FILE).read_text(encoding="utf-8")
-        label = CLASSES_FILE
-    else:
-        text = read_config_text(Path(path))
-        label = str(path)
-    return validate_config(PowerClasses, parse_toml(text, label), label)
+    return load_config(PowerClasses, "pmtwin.physics", CLASSES_FILE, path)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
     facility_t = np.union1d(times, extra_times) if len(extra_times) else times
     at = np.searchsorted(times, facility_t, side="right") - 1
     facility_w = system_w[at] * inputs.pue_at.at(facility_t)
+    changes = np.ones(len(facility_w), np.bool_)
+    changes[1:] = facility_w[1:] != facility_w[:-1]
+    facility_t, facility_w = facility_t[changes], facility_w[changes]
     names: list[str] = ["power_system_w", "power_facility_w"]
     parts_t: list[NDArray[np.float64]] = [times, facility_t]
     parts_v: list[NDArray[np.float64]] = [system_w, facility_w]
@@ -107,9 +110,7 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
         "mean_pue": energy["power_facility_w"] / energy["power_system_w"]
         if energy["power_system_w"]
         else None,
-        "partitions": {
-            name: {"energy_nodes_mwh": energy[f"power_nodes_w:{name}"] / J_PER_MWH} for name in partitions
-        },
+        "partitions": {name: _partition_block(series, name, energy, span_s) for name in partitions},
     }
     if len(jobs) and np.any(jobs.group >= 0):
         summary["energy_by_account_mwh"] = sum_by_account(jobs.group, job_energy_j / J_PER_MWH)
@@ -149,6 +150,18 @@ def _pack(
         time_s=np.concatenate(times).astype(np.float64),
         value=np.concatenate(values).astype(np.float64),
     )
+
+
+def _partition_block(
+    series: LevelSeries, name: str, energy: dict[str, float], span_s: float
+) -> dict[str, Any]:
+    """A partition's nodes (idle included): energy, mean and peak power."""
+    key = f"power_nodes_w:{name}"
+    return {
+        "energy_nodes_mwh": energy[key] / J_PER_MWH,
+        "mean_nodes_w": energy[key] / span_s if span_s > 0 else None,
+        "peak_nodes_w": float(series.get(key)[1].max()),
+    }
 
 
 def _energy_j(series: LevelSeries, name: str, first_s: float, last_s: float) -> float:
