@@ -301,9 +301,14 @@ def _run(
     power_options: PowerOptions | None = None,
 ) -> RunResult:
     from pmtwin.results import compute_summary, level_series, write_run_dir
-    from pmtwin.results.series import join_series, resample
+    from pmtwin.results.series import check_bins, check_resolution, join_series, resample
 
     config["pools"] = {name: int(cap) for name, cap in zip(pools.names, pools.capacity.tolist(), strict=True)}
+    resolution_s = power_options.resolution_s if power_options is not None else None
+    if resolution_s is not None:
+        check_resolution(resolution_s)
+        if len(jobs):  # the run lasts at least from the first to the last submission
+            check_bins(resolution_s, float(jobs.submit_s.max() - jobs.submit_s.min()))
     t0 = time.perf_counter()
     extra: dict[str, Any] = {}
     columns: dict[str, Any] = {}
@@ -311,10 +316,15 @@ def _run(
     if power is not None:
         from pmtwin.runs_power import prepare_jobs
 
+        if power.options.power_cap_mw is not None and (slurm is not None or policy == "conservative"):
+            raise ValueError(
+                "--power-cap-mw: a power budget works with the fcfs and easy policies of the canonical "
+                "engine, not with conservative backfilling or in Slurm mode (docs/power.md 4a)"
+            )
         config["power"] = power.options.config()
         prepared = prepare_jobs(power, jobs, pool_of_job)
         jobs, power_mw, budget_mw = prepared.jobs, prepared.power_mw, prepared.budget_mw
-    share = np.ones(len(jobs))
+    fractions = np.ones((len(jobs), 3))  # of a node's cores, GPUs and memory: whole nodes
     if slurm is None:
         callback = None
         if progress is not None and len(jobs):
@@ -324,12 +334,8 @@ def _run(
             power_mw=power_mw, power_budget_mw=budget_mw,
         )  # fmt: skip
     else:
-        if budget_mw is not None:
-            raise ValueError(
-                "--power-cap-mw works with the canonical engine, not in Slurm mode (docs/power.md 4a)"
-            )
         config["scheduler"] = slurm.config.model_dump(mode="json", exclude_none=True)
-        jobs, schedule, pool_of_job, extra, columns, share = _run_slurm(jobs, pool_of_job, pools, slurm)
+        jobs, schedule, pool_of_job, extra, columns, fractions = _run_slurm(jobs, pool_of_job, pools, slurm)
     t1 = time.perf_counter()
     names = list(pools.names)
     summary = compute_summary(jobs, schedule, pool_names=names, pool_capacity=pools.capacity, skipped=skipped)
@@ -339,11 +345,10 @@ def _run(
     if power is not None:
         from pmtwin.runs_power import power_results
 
-        outputs = power_results(power, jobs, schedule, share)
+        outputs = power_results(power, jobs, schedule, fractions)
         summary["power"] = outputs.summary
         series = join_series(series, outputs.series)
         columns = {**columns, **outputs.columns}
-    resolution_s = power_options.resolution_s if power_options is not None else None
     if resolution_s is not None:
         config["output"] = {"resolution_s": resolution_s}
         series = resample(series, resolution_s, float(schedule.end_s.max()) if len(jobs) else 0.0)
@@ -371,9 +376,11 @@ def _power_plan(
     from pmtwin.runs_power import PowerOptions, plan_power
 
     options = options or PowerOptions()
-    asked = options.power_cap_mw is not None or options.gpu_power_cap_w is not None
+    asked = any(
+        value is not None for value in (options.power_cap_mw, options.gpu_power_cap_w, options.outdoor_temp_c)
+    )
     if machine is None or not options.enabled:
-        if asked or options.outdoor_temp_c is not None:
+        if asked:
             raise ValueError("power caps and --outdoor-temp-c need a machine model (--machine) with power on")
         return None
     if isinstance(machine, str):
@@ -440,7 +447,7 @@ def _run_slurm(
         with_nodes=slurm.pools.assign_nodes,
     )  # fmt: skip
     ran_pools = outcome.schedule.pool
-    return outcome.ran, outcome.schedule, ran_pools, outcome.summary, outcome.columns, outcome.share
+    return outcome.ran, outcome.schedule, ran_pools, outcome.summary, outcome.columns, outcome.fractions
 
 
 def _machine_pools(system: Machine) -> Pools:

@@ -20,6 +20,7 @@ from pmtwin.physics.power import (
     conversion_efficiency,
     job_power,
     load_power_classes,
+    missing_figures,
     node_idle_w,
     pue,
     static_power,
@@ -40,14 +41,14 @@ class PowerOptions:
     resolution_s: float | None = None
 
     def config(self) -> dict[str, Any]:
-        """The options as the run's config.toml records them (None left out)."""
+        """The power options as the run's config.toml records them (None left out; the resolution is
+        an output option, recorded apart)."""
         values = {
             "power_cap_mw": self.power_cap_mw,
             "gpu_power_cap_w": self.gpu_power_cap_w,
             "outdoor_temp_c": str(self.outdoor_temp_c)
             if isinstance(self.outdoor_temp_c, Path)
             else self.outdoor_temp_c,
-            "resolution_s": self.resolution_s,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -71,7 +72,13 @@ def plan_power(machine: Machine, pool_names: tuple[str, ...], options: PowerOpti
     by_name = {pool.name: pool for pool in machine.pools()}
     node_types = [machine.node_type(by_name[name].node_type) for name in pool_names]
     if options.gpu_power_cap_w is not None:
+        if not any(t.gpus_per_node for t in node_types):
+            raise ValueError("--gpu-power-cap-w: no node this run uses has GPUs")
         check_gpu_cap(machine, node_types, options.gpu_power_cap_w)
+    if options.outdoor_temp_c is not None and machine.facility is None:
+        raise ValueError(
+            f"--outdoor-temp-c: machine {machine.name} has no [facility] table, hence no PUE model"
+        )
     if options.power_cap_mw is not None and not (
         math.isfinite(options.power_cap_mw) and options.power_cap_mw > 0
     ):
@@ -101,16 +108,11 @@ class Prepared:
 
 
 def prepare_jobs(plan: PowerPlan, jobs: JobTable, pool_of_job: NDArray[np.int32]) -> Prepared:
-    """docs/power.md 4b: a capped job's work, requested time and limit are divided by its rate; 4a: the
-    budget left to jobs is cap x efficiency - static DC power."""
-    power = _job_power(plan, jobs, pool_of_job, np.ones(len(jobs)))
+    """docs/power.md 4b: a capped job's work and requested time are divided by its rate (its Slurm time
+    limit stays as submitted); 4a: the budget left to jobs is cap x efficiency - static DC power."""
+    power = _job_power(plan, jobs, pool_of_job, np.ones((len(jobs), 3)))
     if plan.options.gpu_power_cap_w is not None and np.any(power.rate != 1.0):
-        jobs = replace(
-            jobs,
-            work_s=jobs.work_s / power.rate,
-            requested_s=jobs.requested_s / power.rate,
-            limit_s=jobs.limit_s / power.rate,
-        )
+        jobs = replace(jobs, work_s=jobs.work_s / power.rate, requested_s=jobs.requested_s / power.rate)
     if plan.options.power_cap_mw is None:
         return Prepared(jobs, None, None)
     headroom_w = plan.options.power_cap_mw * 1e6 * plan.efficiency - plan.static.total_w
@@ -119,14 +121,25 @@ def prepare_jobs(plan: PowerPlan, jobs: JobTable, pool_of_job: NDArray[np.int32]
             f"--power-cap-mw {plan.options.power_cap_mw:g}: below the machine's idle power "
             f"({plan.static.total_w / plan.efficiency / 1e6:.3f} MW with every node idle)"
         )
-    return Prepared(jobs, power.added_mw, math.floor(headroom_w * 1000.0))
+    budget_mw = math.floor(headroom_w * 1000.0)
+    too_big = power.added_mw > budget_mw
+    if np.any(too_big):
+        row = int(np.argmax(too_big))
+        raise ValueError(
+            f"--power-cap-mw {plan.options.power_cap_mw:g}: job {int(jobs.job_id[row])} adds "
+            f"{power.added_mw[row] / 1e6:,.1f} kW while it runs, more than the budget leaves above idle "
+            f"({headroom_w / 1e3:,.1f} kW = cap x conversion efficiency {plan.efficiency:g} - idle nodes, "
+            f"switches and storage {plan.static.total_w / 1e3:,.1f} kW); it could never start"
+        )
+    return Prepared(jobs, power.added_mw, budget_mw)
 
 
 def power_results(
-    plan: PowerPlan, jobs: JobTable, schedule: Schedule, share: NDArray[np.float64]
+    plan: PowerPlan, jobs: JobTable, schedule: Schedule, fractions: NDArray[np.float64]
 ) -> PowerOutputs:
-    """Series, summary block and per-job columns of the jobs that ran (``share``: of a node, per job)."""
-    power = _job_power(plan, jobs, schedule.pool, share)
+    """Series, summary block and per-job columns of the jobs that ran (``fractions``: of a node's
+    cores, GPUs and memory, per job)."""
+    power = _job_power(plan, jobs, schedule.pool, fractions)
     machine = plan.machine
     partition_idle = {
         name: sum(
@@ -144,6 +157,7 @@ def power_results(
             "storage": plan.static.storage_w,
         },
         "jobs_by_class": _class_counts(power),
+        "missing_figures": missing_figures(machine),
     }
     inputs = PowerInputs(
         added_mw=power.added_mw,
@@ -160,10 +174,10 @@ def power_results(
 
 
 def _job_power(
-    plan: PowerPlan, jobs: JobTable, pool_of_job: NDArray[np.int32], share: NDArray[np.float64]
+    plan: PowerPlan, jobs: JobTable, pool_of_job: NDArray[np.int32], fractions: NDArray[np.float64]
 ) -> JobPower:
     return job_power(
-        plan.machine, plan.pool_node_types, np.asarray(pool_of_job, np.int64), jobs.size, share,
+        plan.machine, plan.pool_node_types, np.asarray(pool_of_job, np.int64), jobs.size, fractions,
         (jobs.power_class, jobs.power_class_names), plan.classes, plan.options.gpu_power_cap_w,
     )  # fmt: skip
 

@@ -189,26 +189,31 @@ def test_perlmutter_pue_midway() -> None:
 
 
 def test_job_power_by_hand(tiny: Machine) -> None:
-    # pools: 0 = g, 1 = c. Jobs: (pool, size, share, class)
+    # pools: 0 = g, 1 = c. Jobs: (pool, size, fractions of cores/GPUs/memory, class)
     #   1: g, 2 nodes, whole, default (gpu_memory_bound): 2 x (1247.4 - 436) = 1622.8 W
     #   2: c, 3 nodes, whole, default (cpu_compute): 3 x (642.4 - 292) = 1051.2 W
-    #   3: g, 1 node, share 0.25, hpl: 0.25 x (1428.5 - 436) = 248.125 W
+    #   3: g, 1 node, a quarter of everything, hpl: 0.25 x (1428.5 - 436) = 248.125 W
     #   4: c, 1 node, whole, cpu_memory_bound: 553.6 - 292 = 261.6 W
+    #   5: g, 1 node, half the cores, one GPU, no memory, gpu_memory_bound. Dynamic power of a g node
+    #      by component: CPU 180 x 0.15 = 27 W; GPUs 4 x (242.5 - 50) = 770 W; DDR 256 GB x 0.09375 x 0.2
+    #      = 4.8 W; NICs 4 x 8 x 0.3 = 9.6 W (they follow the cores): 0.5 x 27 + 0.25 x 770 + 0 + 0.5 x 9.6
+    #      = 210.8 W; idle attributed by cores: 0.5 x 436 = 218 W
     node_types = [tiny.node_type("g"), tiny.node_type("c")]
     names = ("", "hpl", "cpu_memory_bound")
+    fractions = np.array([[1, 1, 1], [1, 1, 1], [0.25, 0.25, 0.25], [1, 1, 1], [0.5, 0.25, 0.0]])
     power = job_power(
-        tiny, node_types, np.array([0, 1, 0, 1], np.int32), np.array([2, 3, 1, 1], np.int64),
-        np.array([1.0, 1.0, 0.25, 1.0]), (np.array([0, 0, 1, 2], np.int32), names), CLASSES, None,
+        tiny, node_types, np.array([0, 1, 0, 1, 0], np.int32), np.array([2, 3, 1, 1, 1], np.int64),
+        fractions, (np.array([0, 0, 1, 2, 0], np.int32), names), CLASSES, None,
     )  # fmt: skip
-    assert power.added_mw.tolist() == [1622800, 1051200, 248125, 261600]
-    assert power.idle_w == pytest.approx([2 * 436.0, 3 * 292.0, 0.25 * 436.0, 292.0], rel=REL)
-    assert power.rate.tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert power.added_mw.tolist() == [1622800, 1051200, 248125, 261600, 210800]
+    assert power.idle_w == pytest.approx([2 * 436.0, 3 * 292.0, 0.25 * 436.0, 292.0, 218.0], rel=REL)
+    assert power.rate.tolist() == [1.0, 1.0, 1.0, 1.0, 1.0]
     assert [power.class_names[k] for k in power.class_code] == [
-        "gpu_memory_bound", "cpu_compute", "hpl", "cpu_memory_bound",
+        "gpu_memory_bound", "cpu_compute", "hpl", "cpu_memory_bound", "gpu_memory_bound",
     ]  # fmt: skip
     with pytest.raises(PowerModelError, match="unknown power class 'nope'"):
         job_power(
-            tiny, node_types, np.array([0], np.int32), np.array([1], np.int64), np.ones(1),
+            tiny, node_types, np.array([0], np.int32), np.array([1], np.int64), np.ones((1, 3)),
             (np.array([0], np.int32), ("nope",)), CLASSES, None,
         )  # fmt: skip
 
@@ -241,9 +246,11 @@ def test_cap_by_hand(a100_40: GpuSpec) -> None:
 
 
 def test_cap_clock_never_below_the_lowest_clock(a100_40: GpuSpec) -> None:
-    # hpl capped at 50.5 W: (0.5 / 237.3)^(1/3) = 0.128 < 210 / 1410 = 0.1489, so phi = 210 / 1410
+    # hpl capped at 50.5 W: (0.5 / 237.3)^(1/3) = 0.128 < 210 / 1410 = 0.1489, so phi = 210 / 1410 and
+    # the GPU draws above the cap: 50 + 237.3 x (210 / 1410)^3 = 50.784 W
     draw = gpu_draw(a100_40, cls("hpl"), 50.5)
-    assert draw.power_w == 50.5
+    assert draw.power_w == pytest.approx(50.0 + 350.0 * 0.678 * (210 / 1410) ** 3, rel=1e-12)
+    assert draw.power_w > 50.5
     assert draw.rate == pytest.approx(1.0 / (0.361 + 0.639 * 1410 / 210), rel=1e-9)
 
 

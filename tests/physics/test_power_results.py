@@ -221,7 +221,7 @@ def level_series_sets(draw: st.DrawFn) -> tuple[LevelSeries, float, float]:
 
 @SETTINGS
 @given(case=level_series_sets())
-def test_resample_keeps_integrals_over_whole_bins(case: tuple[LevelSeries, float, float]) -> None:
+def test_resample_keeps_integrals_over_its_bins(case: tuple[LevelSeries, float, float]) -> None:
     series, step, end = case
     out = resample(series, step, end)
     assert out.names == series.names
@@ -233,8 +233,9 @@ def test_resample_keeps_integrals_over_whole_bins(case: tuple[LevelSeries, float
         bins = max(1, math.ceil((end - first) / step))
         assert len(r_time) <= bins
         scale = float(np.abs(value).max()) * step * 1e-9
+        last = end if end > first else first + step  # the last bin ends with the run
         for m in range(1, bins + 1):
-            edge = first + step * m
+            edge = min(first + step * m, last)
             assert integrate(r_time, r_value, first, edge) == pytest.approx(
                 integrate(time_s, value, first, edge), rel=1e-9, abs=scale
             )
@@ -378,3 +379,16 @@ def test_read_outdoor_temperature_errors(tmp_path: Path, text: str, message: str
 def test_read_outdoor_temperature_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot read the outdoor temperature file"):
         read_outdoor_temperature(tmp_path / "absent.csv")
+
+
+def test_gpu_cap_in_slurm_mode_keeps_time_limits_as_submitted(tmp_path: Path) -> None:
+    """A GPU cap slows jobs but leaves their Slurm time limits as submitted (docs/power.md 4b): no job
+    is rejected for the QOS walltime because of the cap, and every state count is unchanged."""
+    summaries = {}
+    for name, cap in (("plain", None), ("capped", 150.0)):
+        out = tmp_path / name
+        runs.simulate(out_dir=out, days=2, slurm_features=True, power=PowerOptions(gpu_power_cap_w=cap))
+        summaries[name] = json.loads((out / "summary.json").read_text())
+    assert summaries["capped"]["scheduler"]["states"] == summaries["plain"]["scheduler"]["states"]
+    assert summaries["capped"]["scheduler"]["not_run"]["total"] == 0
+    assert summaries["capped"]["power"]["mean_system_w"] < summaries["plain"]["power"]["mean_system_w"]

@@ -228,6 +228,9 @@ def power(
 @app.command()
 def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with status 1 when a prediction misses its target.")
+    ] = False,
 ) -> None:
     """Predictions against published measurements: prediction, published value, error, target."""
     import json
@@ -237,12 +240,14 @@ def validate(
     rows = _guard(validation_rows)
     if as_json:
         typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
-        return
-    from rich.console import Console
+    else:
+        from rich.console import Console
 
-    from pmtwin.results.terminal import render_validation
+        from pmtwin.results.terminal import render_validation
 
-    Console().print(render_validation(rows))
+        Console().print(render_validation(rows))
+    if check and any(abs(row.error_pct) > row.target_pct for row in rows):
+        raise typer.Exit(1)
 
 
 @machine_app.command("list")
@@ -338,6 +343,10 @@ def _power(
         raise ValueError(
             "--no-power cannot be combined with --power-cap-mw, --gpu-power-cap-w or --outdoor-temp-c"
         )
+    if resolution is not None:
+        from pmtwin.results.series import check_resolution
+
+        check_resolution(resolution)
     temperature: float | Path | None = None
     if outdoor is not None:
         try:

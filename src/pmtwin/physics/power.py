@@ -89,51 +89,83 @@ def gpu_draw(gpu: GpuSpec, power_class: PowerClass, cap_w: float | None) -> GpuD
     natural_w = idle_w + (gpu.tdp_w - idle_w) * power_class.gpu
     if cap_w is None or cap_w >= natural_w:
         return GpuDraw(natural_w, 1.0)
+    power_w = cap_w
     clock_ratio = ((cap_w - idle_w) / (natural_w - idle_w)) ** (1.0 / DYNAMIC_POWER_CLOCK_EXPONENT)
-    if gpu.min_clock_mhz is not None:
-        clock_ratio = max(clock_ratio, gpu.min_clock_mhz / gpu.boost_clock_mhz)
+    lowest = 0.0 if gpu.min_clock_mhz is None else gpu.min_clock_mhz / gpu.boost_clock_mhz
+    if clock_ratio < lowest:  # the clock cannot go lower: the GPU then draws above the cap
+        clock_ratio = lowest
+        power_w = idle_w + (natural_w - idle_w) * lowest**DYNAMIC_POWER_CLOCK_EXPONENT
     share = power_class.gpu_clock_bound
-    return GpuDraw(cap_w, 1.0 / ((1.0 - share) + share / clock_ratio))
+    return GpuDraw(power_w, 1.0 / ((1.0 - share) + share / clock_ratio))
 
 
 @dataclass(frozen=True)
 class NodeDraw:
-    """One node under a class: its whole power, and the rate its GPUs' cap leaves the job."""
+    """One node under a class: its power by component (W) and the rate its GPUs' cap leaves the job."""
 
-    power_w: float
+    baseline_w: float
+    cpu_w: float
+    gpu_w: float
+    memory_w: float
+    nic_w: float
     rate: float
+
+    @property
+    def power_w(self) -> float:
+        return self.baseline_w + self.cpu_w + self.gpu_w + self.memory_w + self.nic_w
+
+
+IDLE = PowerClass(cpu=0, gpu=0, memory=0, nic=0, gpu_clock_bound=0, source="idle")
+"""Every component at its idle power."""
 
 
 def node_idle_w(machine: Machine, node_type: NodeType) -> float:
     """Power of one node with nothing running on it."""
-    idle = PowerClass(cpu=0, gpu=0, memory=0, nic=0, gpu_clock_bound=0, source="idle")
-    return node_draw(machine, node_type, idle, None).power_w
+    return node_draw(machine, node_type, IDLE, None).power_w
 
 
 def node_draw(
     machine: Machine, node_type: NodeType, power_class: PowerClass, gpu_cap_w: float | None
 ) -> NodeDraw:
-    """docs/power.md section 1: baseline + CPUs + GPUs + DDR + NICs, each idle + (max - idle) x u."""
+    """docs/power.md section 1: baseline + CPUs + GPUs + DDR + NICs, each idle + (max - idle) x u. A
+    figure the node type leaves out (baseline, DDR model, NIC model) counts 0 (see ``missing_figures``)."""
     where = f"{machine.name}: node type {node_type.name}"
     cpu = machine.cpu_spec(node_type)
     cpu_idle_w = _known(cpu.idle_w, f"{where}: CPU {node_type.cpu}: idle_w")
-    power_w = (node_type.baseline_w or 0.0) + node_type.cpus_per_node * (
-        cpu_idle_w + (cpu.tdp_w - cpu_idle_w) * power_class.cpu
-    )
-    rate = 1.0
+    cpu_w = node_type.cpus_per_node * (cpu_idle_w + (cpu.tdp_w - cpu_idle_w) * power_class.cpu)
+    gpu_w, rate = 0.0, 1.0
     gpu = machine.gpu_spec(node_type)
     if gpu is not None:
         draw = gpu_draw(gpu, power_class, gpu_cap_w)
-        power_w += node_type.gpus_per_node * draw.power_w
-        rate = draw.rate
+        gpu_w, rate = node_type.gpus_per_node * draw.power_w, draw.rate
+    memory_w = 0.0
     if node_type.memory is not None and node_type.ddr_gb is not None:
         memory = machine.devices.memory[node_type.memory]
         span = memory.active_w_per_gb - memory.idle_w_per_gb
-        power_w += node_type.ddr_gb * (memory.idle_w_per_gb + span * power_class.memory)
+        memory_w = node_type.ddr_gb * (memory.idle_w_per_gb + span * power_class.memory)
+    nic_w = 0.0
     if node_type.nic is not None:
         nic = machine.devices.nic[node_type.nic]
-        power_w += node_type.nics_per_node * (nic.idle_w + (nic.max_w - nic.idle_w) * power_class.nic)
-    return NodeDraw(power_w, rate)
+        nic_w = node_type.nics_per_node * (nic.idle_w + (nic.max_w - nic.idle_w) * power_class.nic)
+    return NodeDraw(node_type.baseline_w or 0.0, cpu_w, gpu_w, memory_w, nic_w, rate)
+
+
+def missing_figures(machine: Machine) -> list[str]:
+    """What the power model counts as 0 W on this machine because the system file does not give it."""
+    missing = []
+    for node_type in machine.node_types:
+        absent = [
+            name
+            for name, value in (("baseline_w", node_type.baseline_w), ("memory", node_type.memory))
+            if value is None
+        ]
+        if node_type.nic is None and node_type.nics_per_node > 0:
+            absent.append("nic")
+        if absent:
+            missing.append(f"node type {node_type.name}: no {', '.join(absent)} (counted as 0 W)")
+    if machine.facility is None:
+        missing.append("no [facility] table: no switches, storage or conversion losses; PUE 1")
+    return missing
 
 
 def check_gpu_cap(machine: Machine, node_types: list[NodeType], cap_w: float) -> None:
@@ -207,23 +239,30 @@ def job_power(
     pool_node_types: list[NodeType],
     pool_of_job: NDArray[np.int32],
     size: NDArray[np.int64],
-    share: NDArray[np.float64],
+    fractions: NDArray[np.float64],
     job_class: tuple[NDArray[np.int32], tuple[str, ...]],
     classes: PowerClasses,
     gpu_cap_w: float | None,
 ) -> JobPower:
     """Each job's power from its pool's node type, its class (codes into names; the name "" means the
-    node's default), its size in nodes and its share of a node (1 for whole nodes; docs/power.md
-    section 1)."""
+    node's default) and its size in nodes. ``fractions`` (jobs x 3) are the fractions of each node's
+    cores, GPUs and memory the job holds (1 for whole nodes): a job adds the dynamic power of its share
+    of each component, its NICs' following its cores, and its nodes' idle power is attributed to it by
+    its core fraction (docs/power.md section 1)."""
     names = tuple(sorted(classes.classes))
     index = {name: k for k, name in enumerate(names)}
-    node_active = np.empty((len(pool_node_types), len(names)))
-    node_rate = np.empty_like(node_active)
+    # dynamic power (active - idle) per pool, class and component [cpu, gpu, memory, nic]
+    dynamic = np.empty((len(pool_node_types), len(names), 4))
+    node_rate = np.empty((len(pool_node_types), len(names)))
+    node_idle = np.empty(len(pool_node_types))
     for p, node_type in enumerate(pool_node_types):
+        idle = node_draw(machine, node_type, IDLE, None)
+        node_idle[p] = idle.power_w
         for k, name in enumerate(names):
             draw = node_draw(machine, node_type, classes.classes[name], gpu_cap_w)
-            node_active[p, k], node_rate[p, k] = draw.power_w, draw.rate
-    node_idle = np.array([node_idle_w(machine, t) for t in pool_node_types])
+            dynamic[p, k] = [draw.cpu_w - idle.cpu_w, draw.gpu_w - idle.gpu_w,
+                             draw.memory_w - idle.memory_w, draw.nic_w - idle.nic_w]  # fmt: skip
+            node_rate[p, k] = draw.rate
     defaults = np.array([index[classes.default_for(t)] for t in pool_node_types], np.int32)
     codes, job_names = job_class
     unknown = [name for name in job_names if name and name not in index]
@@ -231,21 +270,24 @@ def job_power(
         raise PowerModelError(f"unknown power class {unknown[0]!r}; valid: {', '.join(names)}")
     mapped = np.array([index.get(name, -1) for name in job_names], np.int32)[codes]
     code = np.where(mapped >= 0, mapped, defaults[pool_of_job]).astype(np.int32)
-    nodes = size * share
-    added_w = nodes * (node_active[pool_of_job, code] - node_idle[pool_of_job])
+    cores, gpus, memory = fractions[:, 0], fractions[:, 1], fractions[:, 2]
+    weights = np.stack([cores, gpus, memory, cores], axis=1)
+    added_w = size * np.einsum("jc,jc->j", dynamic[pool_of_job, code], weights)
     return JobPower(
         class_code=code,
         class_names=names,
         # whole milliwatts, rounded up; the tolerance keeps float noise (5000.0000001) from adding one
         added_mw=np.ceil(added_w * 1000.0 - 1e-6).astype(np.int64),
-        idle_w=nodes * node_idle[pool_of_job],
+        idle_w=size * cores * node_idle[pool_of_job],
         rate=node_rate[pool_of_job, code],
     )
 
 
 def _known(value: float | None, what: str) -> float:
     if value is None:
-        raise PowerModelError(f"{what} is not given: the power model needs it (devices.toml)")
+        raise PowerModelError(
+            f"{what} is not given: the power model needs it (devices.toml, or the system's extra_devices)"
+        )
     return value
 
 
@@ -284,4 +326,5 @@ def power_overview(machine: Machine, classes: PowerClasses) -> dict[str, Any]:
         "full_load_system_w": full_system_w,
         "idle_facility_w": idle_system_w * float(pue_bounds[0]),
         "full_load_facility_w": [full_system_w * float(pue_bounds[0]), full_system_w * float(pue_bounds[1])],
+        "missing_figures": missing_figures(machine),
     }

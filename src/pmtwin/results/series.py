@@ -165,12 +165,15 @@ def join_series(first: LevelSeries, second: LevelSeries) -> LevelSeries:
     )
 
 
+MAX_RESAMPLED_ROWS = 10_000_000
+"""Bins per series beyond which a resolution is refused (a typo such as 0.001 s over a year)."""
+
+
 def resample(series: LevelSeries, step_s: float, end_s: float) -> LevelSeries:
-    """Each series as the mean level over bins ``[t0 + k step, t0 + (k+1) step)`` up to ``end_s``,
-    from its first row ``t0`` (docs/power.md section 3); repeated levels are dropped, as in every level
-    series. Integrals over whole bins are unchanged."""
-    if not step_s > 0 or not np.isfinite(step_s):
-        raise ValueError(f"--resolution must be a positive number of seconds, got {step_s}")
+    """Each series as the mean level over bins ``[t0 + k step, t0 + (k+1) step)`` from its first row
+    ``t0``, the last bin ending at ``end_s`` (docs/power.md section 3); repeated levels are dropped, as
+    in every level series. Integrals over the bins, hence up to ``end_s``, are unchanged."""
+    check_resolution(step_s)
     times: list[NDArray[np.float64]] = []
     values: list[NDArray[np.float64]] = []
     for name in series.names:
@@ -180,13 +183,15 @@ def resample(series: LevelSeries, step_s: float, end_s: float) -> LevelSeries:
             values.append(value)
             continue
         first_s = float(time_s[0])
-        bins = max(1, int(np.ceil((max(end_s, first_s) - first_s) / step_s)))
-        edges = first_s + step_s * np.arange(bins + 1, dtype=np.float64)
-        segment = np.diff(np.append(time_s, max(float(time_s[-1]), float(edges[-1]))))
+        last_s = end_s if end_s > first_s else first_s + step_s  # a run of no length gets one bin
+        bins = int(np.ceil((last_s - first_s) / step_s))
+        check_bins(step_s, last_s - first_s)
+        edges = np.append(first_s + step_s * np.arange(bins, dtype=np.float64), last_s)
+        segment = np.diff(np.append(time_s, max(float(time_s[-1]), last_s)))
         cumulative = np.concatenate([[0.0], np.cumsum(value * segment)])
         row = np.searchsorted(time_s, edges, side="right") - 1
         integral = cumulative[row] + value[row] * (edges - time_s[row])
-        mean = np.diff(integral) / step_s
+        mean = np.diff(integral) / np.diff(edges)
         keep = np.ones(bins, np.bool_)
         keep[1:] = mean[1:] != mean[:-1]
         times.append(edges[:-1][keep])
@@ -198,3 +203,17 @@ def resample(series: LevelSeries, step_s: float, end_s: float) -> LevelSeries:
         time_s=np.concatenate(times) if times else np.empty(0),
         value=np.concatenate(values) if values else np.empty(0),
     )
+
+
+def check_resolution(step_s: float) -> None:
+    if not step_s > 0 or not np.isfinite(step_s):
+        raise ValueError(f"--resolution must be a positive number of seconds, got {step_s}")
+
+
+def check_bins(step_s: float, span_s: float) -> None:
+    """Refuse a resolution that would write more than ``MAX_RESAMPLED_ROWS`` bins over ``span_s``."""
+    if span_s / step_s > MAX_RESAMPLED_ROWS:
+        raise ValueError(
+            f"--resolution {step_s:g} s gives {span_s / step_s:,.0f} bins per series over {span_s:,.0f} s; "
+            f"ask for at least {span_s / MAX_RESAMPLED_ROWS:,.0f} s"
+        )

@@ -21,12 +21,13 @@ from pmtwin.workload.jobs import JobTable
 
 @dataclass(frozen=True)
 class Outcome:
-    """The jobs that ran (rows of the job table given, in order), their schedule, the share of a node
-    each holds, the summary block ``scheduler`` and extra per-job columns for ``jobs.parquet``."""
+    """The jobs that ran (rows of the job table given, in order), their schedule, the fractions of a
+    node's cores, GPUs and memory each holds, the summary block ``scheduler`` and extra per-job columns
+    for ``jobs.parquet``."""
 
     ran: JobTable
     schedule: Schedule
-    share: NDArray[np.float64]
+    fractions: NDArray[np.float64]
     summary: dict[str, Any]
     columns: dict[str, NDArray[Any] | Categorical]
 
@@ -73,5 +74,5 @@ def slurm_outcome(
         "requeues": result.requeues if everyone else result.requeues[ran],
         "charge": charges.per_job if everyone else charges.per_job[ran],
     }
-    share = result.share if everyone else result.share[ran]
-    return Outcome(jobs if everyone else jobs.take(ran), schedule, share, summary, columns)
+    fractions = result.fractions if everyone else result.fractions[ran]
+    return Outcome(jobs if everyone else jobs.take(ran), schedule, fractions, summary, columns)

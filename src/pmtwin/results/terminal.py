@@ -94,6 +94,8 @@ def render_power(overview: dict[str, Any]) -> Table:
         f"switches {static['switches'] / 1e3:,.0f} kW, storage {static['storage'] / 1e3:,.0f} kW, "
         f"conversion efficiency {overview['conversion_efficiency']:.2f}"
     )
+    for note in overview["missing_figures"]:
+        caption += f"\nnote: {note}"
     table = Table(title=f"{overview['machine']}: power per node (W)", caption=caption)
     for heading in ("node type", "count", "idle", *classes):
         table.add_column(heading, justify="left" if heading == "node type" else "right")

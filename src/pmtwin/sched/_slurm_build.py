@@ -33,6 +33,7 @@ class Built:
     params: dict[str, float | int]
     order: NDArray[np.intp]
     share: NDArray[np.float64]  # canonical order
+    fractions: NDArray[np.float64]  # (jobs, 3): of a node's cores, GPUs and memory (canonical order)
     units: NDArray[np.int64]  # nodes a job occupies (canonical order)
 
 
@@ -52,14 +53,14 @@ def build_state(
     shared_q = np.array([x.shared for x in qos.qos], bool)
     shared = shared_q[q]
     cores, gpus, mem = _shared_requests(t, pool, pools, shared)
-    share = np.ones(n, np.float64)
+    fractions = np.ones((n, 3), np.float64)
     if shared.any():
-        frac = np.maximum.reduce([
+        fractions[shared] = np.stack([
             cores / pools.cores_per_node[pool],
             np.where(pools.gpus_per_node[pool] > 0, gpus / np.maximum(pools.gpus_per_node[pool], 1), 0.0),
             mem / pools.mem_mb_per_node[pool],
-        ])  # fmt: skip
-        share = np.where(shared, frac, 1.0)
+        ], axis=1)[shared]  # fmt: skip
+    share = fractions.max(axis=1)
     units = np.where(shared, 1, t.size).astype(np.int64)
     kill = config.walltime == "kill"
     req = np.ascontiguousarray(t.limit_s if kill else t.requested_s, np.float64)
@@ -105,7 +106,7 @@ def build_state(
         "n_slots": int(pools.capacity.sum()),
         "assign_nodes": int(pools.assign_nodes),
     }  # fmt: skip
-    return Built(arrays, params, order, share, units)
+    return Built(arrays, params, order, share, fractions, units)
 
 
 def _check_inputs(

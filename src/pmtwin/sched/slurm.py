@@ -60,7 +60,8 @@ class SlurmPools:
 @dataclass(frozen=True)
 class SlurmResult:
     """The outcome per job (rows of the job table given). A job that never ran has NaN times and no
-    nodes; ``share`` is the fraction of a node a job holds (1 for exclusive jobs)."""
+    nodes; ``share`` is the fraction of a node a job holds (1 for exclusive jobs), the largest of its
+    ``fractions`` of the node's cores, GPUs and memory (columns in that order)."""
 
     start_s: NDArray[np.float64]
     end_s: NDArray[np.float64]
@@ -71,6 +72,7 @@ class SlurmResult:
     node_offsets: NDArray[np.int64]
     node_ids: NDArray[np.int64]
     share: NDArray[np.float64]
+    fractions: NDArray[np.float64]
 
     @property
     def ran(self) -> NDArray[np.bool_]:
@@ -103,13 +105,14 @@ def run_slurm(
             f"{len(stuck)} jobs could never run (first: job {int(jobs.job_id[row])}, row {row}); "
             "a reservation or limit leaves no room for them"
         )
-    return _result(built.order, arrays, built.share, pools, built.units)
+    return _result(built.order, arrays, built.share, built.fractions, pools, built.units)
 
 
 def _result(
     order: NDArray[np.intp],
     arrays: dict[str, NDArray[np.generic]],
     share: NDArray[np.float64],
+    fractions: NDArray[np.float64],
     pools: SlurmPools,
     units: NDArray[np.int64],
 ) -> SlurmResult:
@@ -141,4 +144,5 @@ def _result(
         node_offsets=offsets,
         node_ids=nodes,
         share=share[rank],
+        fractions=fractions[rank],
     )

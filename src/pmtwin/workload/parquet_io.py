@@ -10,8 +10,8 @@ back in row order.
 
 The same table always gives the same bytes (no time stamps or random identifiers are written).
 Files without the Slurm-mode columns (qos, limit_s, cores, mem_mb, array_id, array_throttle, depends)
-or power_class
-still read, with the JobTable defaults. ``pyarrow`` is imported on first use, to keep start-up fast.
+or power_class still read, with the JobTable defaults. ``pyarrow`` is imported on first use, to keep
+start-up fast.
 """
 
 from __future__ import annotations
