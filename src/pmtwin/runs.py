@@ -372,8 +372,7 @@ def _power_plan(
 ) -> PowerPlan | None:
     """The run's power model: on a machine model unless switched off; caps on a machine without the
     figures the model needs are an error, a plain run there simply has no power results."""
-    from pmtwin.physics.power import PowerModelError
-    from pmtwin.runs_power import PowerOptions, plan_power
+    from pmtwin.runs_power import PowerOptions
 
     options = options or PowerOptions()
     asked = any(
@@ -383,6 +382,9 @@ def _power_plan(
         if asked:
             raise ValueError("power caps and --outdoor-temp-c need a machine model (--machine) with power on")
         return None
+    from pmtwin.physics.power import PowerModelError
+    from pmtwin.runs_power import plan_power
+
     if isinstance(machine, str):
         from pmtwin.machine import load_system
 

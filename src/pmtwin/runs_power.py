@@ -6,28 +6,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from pmtwin.machine.system import Machine, NodeType
-from pmtwin.physics.power import (
-    JobPower,
-    PowerClasses,
-    StaticPower,
-    check_gpu_cap,
-    conversion_efficiency,
-    job_power,
-    load_power_classes,
-    missing_figures,
-    node_idle_w,
-    pue,
-    static_power,
-)
-from pmtwin.results.power import PowerInputs, PowerOutputs, PueFn, power_outputs
-from pmtwin.sim.engine import Schedule
-from pmtwin.workload.jobs import JobTable
+if TYPE_CHECKING:  # the power model is imported only by runs that use it (start-up stays fast)
+    from pmtwin.machine.system import Machine, NodeType
+    from pmtwin.physics.power import JobPower, PowerClasses, StaticPower
+    from pmtwin.results.power import PowerOutputs, PueFn
+    from pmtwin.sim.engine import Schedule
+    from pmtwin.workload.jobs import JobTable
 
 
 @dataclass(frozen=True)
@@ -69,6 +58,7 @@ class PowerPlan:
 
 def plan_power(machine: Machine, pool_names: tuple[str, ...], options: PowerOptions) -> PowerPlan:
     """The power model of ``machine`` for a run over the pools named (a subset of the machine's)."""
+    from pmtwin.physics.power import check_gpu_cap, conversion_efficiency, load_power_classes, static_power
     by_name = {pool.name: pool for pool in machine.pools()}
     node_types = [machine.node_type(by_name[name].node_type) for name in pool_names]
     if options.gpu_power_cap_w is not None:
@@ -139,6 +129,9 @@ def power_results(
 ) -> PowerOutputs:
     """Series, summary block and per-job columns of the jobs that ran (``fractions``: of a node's
     cores, GPUs and memory, per job)."""
+    from pmtwin.physics.power import missing_figures, node_idle_w
+    from pmtwin.results.power import PowerInputs, power_outputs
+
     power = _job_power(plan, jobs, schedule.pool, fractions)
     machine = plan.machine
     partition_idle = {
@@ -176,6 +169,8 @@ def power_results(
 def _job_power(
     plan: PowerPlan, jobs: JobTable, pool_of_job: NDArray[np.int32], fractions: NDArray[np.float64]
 ) -> JobPower:
+    from pmtwin.physics.power import job_power
+
     return job_power(
         plan.machine, plan.pool_node_types, np.asarray(pool_of_job, np.int64), jobs.size, fractions,
         (jobs.power_class, jobs.power_class_names), plan.classes, plan.options.gpu_power_cap_w,
@@ -188,6 +183,9 @@ def _class_counts(power: JobPower) -> dict[str, int]:
 
 
 def _pue_fn(machine: Machine, outdoor: float | Path | None) -> PueFn:
+    from pmtwin.physics.power import pue
+    from pmtwin.results.power import PueFn
+
     if outdoor is None or isinstance(outdoor, float | int):
         return PueFn(None, pue(machine, None if outdoor is None else float(outdoor)))
     time_s, temp_c = read_outdoor_temperature(outdoor)
