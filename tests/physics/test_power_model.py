@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pmtwin.machine import Machine, load_system
 from pmtwin.machine.devices import GpuSpec
 from pmtwin.physics.power import (
+    Phase,
     PowerClass,
     PowerModelError,
     check_gpu_cap,
@@ -111,6 +112,10 @@ def cls(name: str) -> PowerClass:
     return CLASSES.classes[name]
 
 
+def phase(name: str, k: int = 0) -> Phase:
+    return CLASSES.classes[name].phases[k]
+
+
 # -- section 1: node power -------------------------------------------------------------------------
 
 
@@ -130,10 +135,11 @@ def test_active_node_power_by_hand(tiny: Machine) -> None:
     draw = node_draw(tiny, g, cls("gpu_memory_bound"), None)
     assert draw.power_w == pytest.approx(1247.4, rel=REL)
     assert draw.rate == 1.0
-    # g, hpl (cpu .125, gpu .678, memory .2, nic .5):
-    #   CPU 100 + 22.5 = 122.5; GPUs 4 x (50 + 237.3) = 1149.2; DDR 20.8; NICs 4 x 24 = 96
-    #   40 + 122.5 + 1149.2 + 20.8 + 96 = 1428.5
-    assert node_draw(tiny, g, cls("hpl"), None).power_w == pytest.approx(1428.5, rel=REL)
+    # g, hpl (cpu .125, memory .2, nic .5 in both phases; GPUs at 400 W for 0.639 of the time and at
+    #   50 + 350 x 0.109 = 88.15 W for 0.361: 255.6 + 31.82215 = 287.42215 W):
+    #   CPU 100 + 22.5 = 122.5; GPUs 4 x 287.42215 = 1149.6886; DDR 20.8; NICs 4 x 24 = 96
+    #   40 + 122.5 + 1149.6886 + 20.8 + 96 = 1428.9886
+    assert node_draw(tiny, g, cls("hpl"), None).power_w == pytest.approx(1428.9886, rel=REL)
     # c, cpu_compute (cpu .9, memory .5, nic .3):
     #   CPUs 2 x (100 + 162) = 524; DDR 512 x (.0625 + .046875) = 56; NIC 20 + 2.4 = 22.4
     #   40 + 524 + 56 + 22.4 = 642.4
@@ -146,7 +152,9 @@ def test_active_node_power_by_hand(tiny: Machine) -> None:
 
 
 def test_all_utilizations_one_is_full_tdp(tiny: Machine) -> None:
-    full = PowerClass(cpu=1, gpu=1, memory=1, nic=1, gpu_clock_bound=0, source="test")
+    full = PowerClass.model_validate(
+        {"cpu": 1, "gpu": 1, "memory": 1, "nic": 1, "gpu_clock_bound": 0, "source": "test"}
+    )
     # g: 40 + 280 + 4 x 400 + 256 x 0.15625 + 4 x 28 = 40 + 280 + 1600 + 40 + 112 = 2072
     assert node_draw(tiny, tiny.node_type("g"), full, None).power_w == pytest.approx(2072.0, rel=REL)
     # c: 40 + 2 x 280 + 512 x 0.15625 + 28 = 40 + 560 + 80 + 28 = 708
@@ -192,7 +200,7 @@ def test_job_power_by_hand(tiny: Machine) -> None:
     # pools: 0 = g, 1 = c. Jobs: (pool, size, fractions of cores/GPUs/memory, class)
     #   1: g, 2 nodes, whole, default (gpu_memory_bound): 2 x (1247.4 - 436) = 1622.8 W
     #   2: c, 3 nodes, whole, default (cpu_compute): 3 x (642.4 - 292) = 1051.2 W
-    #   3: g, 1 node, a quarter of everything, hpl: 0.25 x (1428.5 - 436) = 248.125 W
+    #   3: g, 1 node, a quarter of everything, hpl: 0.25 x (1428.9886 - 436) = 248.24715 W
     #   4: c, 1 node, whole, cpu_memory_bound: 553.6 - 292 = 261.6 W
     #   5: g, 1 node, half the cores, one GPU, no memory, gpu_memory_bound. Dynamic power of a g node
     #      by component: CPU 180 x 0.15 = 27 W; GPUs 4 x (242.5 - 50) = 770 W; DDR 256 GB x 0.09375 x 0.2
@@ -205,7 +213,7 @@ def test_job_power_by_hand(tiny: Machine) -> None:
         tiny, node_types, np.array([0, 1, 0, 1, 0], np.int32), np.array([2, 3, 1, 1, 1], np.int64),
         fractions, (np.array([0, 0, 1, 2, 0], np.int32), names), CLASSES, None,
     )  # fmt: skip
-    assert power.added_mw.tolist() == [1622800, 1051200, 248125, 261600, 210800]
+    assert power.added_mw.tolist() == [1622800, 1051200, 248248, 261600, 210800]
     assert power.idle_w == pytest.approx([2 * 436.0, 3 * 292.0, 0.25 * 436.0, 292.0, 218.0], rel=REL)
     assert power.rate.tolist() == [1.0, 1.0, 1.0, 1.0, 1.0]
     assert [power.class_names[k] for k in power.class_code] == [
@@ -224,7 +232,7 @@ def test_job_power_by_hand(tiny: Machine) -> None:
 def test_cap_above_natural_power_changes_nothing(a100_40: GpuSpec) -> None:
     # gpu_memory_bound: 50 + 350 x 0.55 = 242.5 W
     for cap in (None, 242.5, 300.0, 400.0):
-        draw = gpu_draw(a100_40, cls("gpu_memory_bound"), cap)
+        draw = gpu_draw(a100_40, phase("gpu_memory_bound"), cap)
         assert draw.power_w == pytest.approx(242.5, rel=REL)
         assert draw.rate == 1.0
 
@@ -232,51 +240,64 @@ def test_cap_above_natural_power_changes_nothing(a100_40: GpuSpec) -> None:
 def test_cap_by_hand(a100_40: GpuSpec) -> None:
     # gpu_memory_bound under 150 W: phi = ((150 - 50) / (242.5 - 50))^(1/3) = (0.519481)^(1/3) = 0.803877;
     # clock-bound share 0.25: rate = 1 / (0.75 + 0.25 / 0.803877) = 1 / 1.060993 = 0.942514
-    draw = gpu_draw(a100_40, cls("gpu_memory_bound"), 150.0)
+    draw = gpu_draw(a100_40, phase("gpu_memory_bound"), 150.0)
     phi = (100.0 / 192.5) ** (1 / 3)
     assert draw.power_w == 150.0
     assert draw.rate == pytest.approx(1.0 / (0.75 + 0.25 / phi), rel=REL)
     assert draw.rate == pytest.approx(0.942514, abs=1e-6)
-    # hpl under 200 W: natural 50 + 350 x 0.678 = 287.3; phi = (150 / 237.3)^(1/3);
-    # share 0.639: rate = 1 / (0.361 + 0.639 / phi)
-    draw = gpu_draw(a100_40, cls("hpl"), 200.0)
-    phi = (150.0 / 237.3) ** (1 / 3)
-    assert draw.power_w == 200.0
-    assert draw.rate == pytest.approx(1.0 / (0.361 + 0.639 / phi), rel=1e-9)
+
+
+def test_hpl_under_a_cap_slows_its_dgemm_phase_only() -> None:
+    # hpl under 200 W: the DGEMM phase (400 W natural, all clock-bound) runs at phi = (150 / 350)^(1/3)
+    # and draws 200 W; the waiting phase (88.15 W natural) is below the cap and unchanged. The run
+    # stretches to 0.639 / phi + 0.361 of its length; the GPUs' mean power is weighted by the phases'
+    # capped durations.
+    machine = load_system("perlmutter-2021")
+    node = machine.node_type("gpu-40gb")
+    draw = node_draw(machine, node, cls("hpl"), 200.0)
+    phi = (150.0 / 350.0) ** (1 / 3)
+    dgemm_s, wait_s = 0.639 / phi, 0.361
+    assert draw.rate == pytest.approx(1.0 / (dgemm_s + wait_s), rel=1e-12)
+    mean_gpu_w = (dgemm_s * 200.0 + wait_s * (50.0 + 350.0 * 0.109)) / (dgemm_s + wait_s)
+    assert draw.gpu_w == pytest.approx(4 * mean_gpu_w, rel=1e-12)
+    # a 300 W cap is above HPL's mean GPU power (287 W) yet still slows it: its DGEMM phase draws 400 W
+    assert node_draw(machine, node, cls("hpl"), 300.0).rate < 1.0
 
 
 def test_cap_clock_never_below_the_lowest_clock(a100_40: GpuSpec) -> None:
-    # hpl capped at 50.5 W: (0.5 / 237.3)^(1/3) = 0.128 < 210 / 1410 = 0.1489, so phi = 210 / 1410 and
-    # the GPU draws above the cap: 50 + 237.3 x (210 / 1410)^3 = 50.784 W
-    draw = gpu_draw(a100_40, cls("hpl"), 50.5)
-    assert draw.power_w == pytest.approx(50.0 + 350.0 * 0.678 * (210 / 1410) ** 3, rel=1e-12)
+    # hpl's DGEMM phase capped at 50.5 W: (0.5 / 350)^(1/3) = 0.113 < 210 / 1410 = 0.1489, so phi =
+    # 210 / 1410 and the GPU draws above the cap: 50 + 350 x (210 / 1410)^3 = 51.156 W
+    draw = gpu_draw(a100_40, phase("hpl", 0), 50.5)
+    assert draw.power_w == pytest.approx(50.0 + 350.0 * (210 / 1410) ** 3, rel=1e-12)
     assert draw.power_w > 50.5
-    assert draw.rate == pytest.approx(1.0 / (0.361 + 0.639 * 1410 / 210), rel=1e-9)
+    assert draw.rate == pytest.approx(210 / 1410, rel=1e-12)
 
 
 def test_class_without_clock_bound_share_keeps_rate_one(a100_40: GpuSpec) -> None:
-    hungry = PowerClass(cpu=0, gpu=0.9, memory=0, nic=0, gpu_clock_bound=0, source="test")
+    hungry = Phase(time_share=1.0, cpu=0, gpu=0.9, memory=0, nic=0, gpu_clock_bound=0)
     draw = gpu_draw(a100_40, hungry, 150.0)  # natural 365 W
     assert (draw.power_w, draw.rate) == (150.0, 1.0)
-    draw = gpu_draw(a100_40, cls("idle_waiting"), 100.0)  # natural 50 + 350 x 0.109 = 88.15 W < cap
+    draw = gpu_draw(a100_40, phase("idle_waiting"), 100.0)  # natural 50 + 350 x 0.109 = 88.15 W < cap
     assert draw.power_w == pytest.approx(88.15, rel=REL)
     assert draw.rate == 1.0
 
 
-CAPPED_CLASSES = sorted(name for name, c in CLASSES.classes.items() if c.gpu_clock_bound > 0)
+CAPPED_PHASES = sorted(
+    (name, k) for name, c in CLASSES.classes.items() for k, p in enumerate(c.phases) if p.gpu_clock_bound > 0
+)
 
 
 @settings(max_examples=100, derandomize=True, database=None, deadline=None)
 @given(
-    name=st.sampled_from(CAPPED_CLASSES),
+    which=st.sampled_from(CAPPED_PHASES),
     caps=st.tuples(st.floats(100.0, 400.0), st.floats(100.0, 400.0)),
 )
-def test_rate_falls_as_the_cap_falls(name: str, caps: tuple[float, float]) -> None:
+def test_rate_falls_as_the_cap_falls(which: tuple[str, int], caps: tuple[float, float]) -> None:
     gpu = load_system("perlmutter").devices.gpu["A100-SXM4-40GB"]
     low, high = sorted(caps)
-    power_class = cls(name)
-    natural = 50.0 + 350.0 * power_class.gpu
-    a, b = gpu_draw(gpu, power_class, low), gpu_draw(gpu, power_class, high)
+    power_phase = phase(*which)
+    natural = 50.0 + 350.0 * power_phase.gpu
+    a, b = gpu_draw(gpu, power_phase, low), gpu_draw(gpu, power_phase, high)
     assert a.power_w == pytest.approx(min(low, natural), rel=REL)
     assert b.power_w == pytest.approx(min(high, natural), rel=REL)
     assert 0.0 < a.rate <= b.rate <= 1.0
@@ -314,9 +335,13 @@ def test_hpl_class_derivation() -> None:
     assert gpu.idle_w == 50.0 and gpu.tdp_w == 400.0
     u = (duty * gpu.tdp_w + (1 - duty) * context_w - gpu.idle_w) / (gpu.tdp_w - gpu.idle_w)
     raw = tomllib.loads(files("pmtwin.physics").joinpath("power_classes.toml").read_text(encoding="utf-8"))
-    hpl = raw["classes"]["hpl"]
-    assert round(duty, 3) == hpl["gpu_clock_bound"] == 0.639
-    assert round(u, 3) == hpl["gpu"] == 0.678
+    dgemm, wait = raw["classes"]["hpl"]["phases"]
+    assert round(duty, 3) == dgemm["time_share"] == 0.639
+    assert wait["time_share"] == pytest.approx(1 - 0.639, rel=REL)
+    assert dgemm["gpu"] == 1.0 and dgemm["gpu_clock_bound"] == 1.0
+    assert round((context_w - gpu.idle_w) / (gpu.tdp_w - gpu.idle_w), 3) == wait["gpu"] == 0.109
+    assert wait["gpu_clock_bound"] == 0.0
+    assert round(u, 3) == round(dgemm["time_share"] * dgemm["gpu"] + wait["time_share"] * wait["gpu"], 3)
     # the idle_waiting class: 38 W of context over the 350 W span
     assert round(38.0 / 350.0, 3) == raw["classes"]["idle_waiting"]["gpu"]
 
@@ -355,11 +380,11 @@ def test_hpl_validation_row() -> None:
     gpu_nodes = machine.node_type("gpu-40gb")
     node_w = node_draw(machine, gpu_nodes, cls("hpl"), None).power_w
     # perlmutter-2021 GPU node (2 Slingshot-10 NICs), hpl:
-    #   40 + (100 + 22.5) + 4 x 287.3 + 256 x 0.08125 + 2 x (13 + 1.3)
-    #   = 40 + 122.5 + 1149.2 + 20.8 + 28.6 = 1361.1
-    assert node_w == pytest.approx(1361.1, rel=REL)
+    #   40 + (100 + 22.5) + 4 x 287.42215 + 256 x 0.08125 + 2 x (13 + 1.3)
+    #   = 40 + 122.5 + 1149.6886 + 20.8 + 28.6 = 1361.5886
+    assert node_w == pytest.approx(1361.5886, rel=REL)
     assert gpu_nodes.cabinet_count == 12
-    # (1536 x 1361.1 + 12 cabinets x 32 switches x 250 W) / 0.92 = 2,186,649.6 / 0.92 W = 2376.793 kW
+    # (1536 x 1361.5886 + 12 cabinets x 32 switches x 250 W) / 0.92 = 2,187,400.09 / 0.92 W = 2377.609 kW
     assert hpl["predicted"] == pytest.approx((1536 * node_w + 12 * 32 * 250) / 0.92 / 1000.0, rel=REL)
-    assert hpl["predicted"] == pytest.approx(2186649.6 / 0.92 / 1000.0, rel=1e-9)
-    assert hpl["error_pct"] == pytest.approx(-8.197, abs=1e-3)
+    assert hpl["predicted"] == pytest.approx(2187400.0896 / 0.92 / 1000.0, rel=1e-9)
+    assert hpl["error_pct"] == pytest.approx(-8.165, abs=1e-3)

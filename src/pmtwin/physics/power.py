@@ -25,17 +25,48 @@ class PowerModelError(ValueError):
     """The machine lacks a figure the power model needs, or a power option is out of range."""
 
 
-class PowerClass(BaseModel):
-    """Per-component utilization of a kind of work, and its GPU-clock-bound share of run time."""
+class Phase(BaseModel):
+    """A part of a job's run time (``time_share``, uncapped) with its per-component utilization and
+    the share of it that scales with the GPU clock."""
 
     model_config = CONFIG
 
+    time_share: float = Field(gt=0, le=1)
     cpu: float = Field(ge=0, le=1)
     gpu: float = Field(ge=0, le=1)
     memory: float = Field(ge=0, le=1)
     nic: float = Field(ge=0, le=1)
     gpu_clock_bound: float = Field(ge=0, le=1)
+
+
+PHASE_KEYS = ("cpu", "gpu", "memory", "nic", "gpu_clock_bound")
+TIME_SHARE_TOLERANCE = 1e-9
+
+
+class PowerClass(BaseModel):
+    """A kind of work: one or more phases that alternate through the run (docs/power.md section 1). A
+    class of one phase may give its utilizations directly (``cpu = ...`` without ``phases``)."""
+
+    model_config = CONFIG
+
+    phases: tuple[Phase, ...] = Field(min_length=1, strict=False)
     source: str = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_phase(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "phases" not in data and any(key in data for key in PHASE_KEYS):
+            phase = {key: data[key] for key in PHASE_KEYS if key in data}
+            rest = {key: value for key, value in data.items() if key not in PHASE_KEYS}
+            return {**rest, "phases": [{"time_share": 1.0, **phase}]}
+        return data
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> PowerClass:
+        total = sum(phase.time_share for phase in self.phases)
+        if abs(total - 1.0) > TIME_SHARE_TOLERANCE:
+            raise ValueError(f"phases: time_share values add up to {total:g}, not 1")
+        return self
 
 
 class ClassDefaults(BaseModel):
@@ -82,11 +113,12 @@ class GpuDraw:
     rate: float
 
 
-def gpu_draw(gpu: GpuSpec, power_class: PowerClass, cap_w: float | None) -> GpuDraw:
-    """docs/power.md 4b: below the class's natural power, the GPU draws the cap and lowers its clock
-    (dynamic power ~ clock^3, never below its lowest clock); the clock-bound share of the run stretches."""
+def gpu_draw(gpu: GpuSpec, phase: Phase, cap_w: float | None) -> GpuDraw:
+    """docs/power.md 4b: below the phase's natural power, the GPU draws the cap and lowers its clock
+    (dynamic power ~ clock^3, never below its lowest clock); the clock-bound share of the phase
+    stretches."""
     idle_w = _known(gpu.idle_w, f"GPU {gpu.model}: idle_w")
-    natural_w = idle_w + (gpu.tdp_w - idle_w) * power_class.gpu
+    natural_w = idle_w + (gpu.tdp_w - idle_w) * phase.gpu
     if cap_w is None or cap_w >= natural_w:
         return GpuDraw(natural_w, 1.0)
     power_w = cap_w
@@ -95,7 +127,7 @@ def gpu_draw(gpu: GpuSpec, power_class: PowerClass, cap_w: float | None) -> GpuD
     if clock_ratio < lowest:  # the clock cannot go lower: the GPU then draws above the cap
         clock_ratio = lowest
         power_w = idle_w + (natural_w - idle_w) * lowest**DYNAMIC_POWER_CLOCK_EXPONENT
-    share = power_class.gpu_clock_bound
+    share = phase.gpu_clock_bound
     return GpuDraw(power_w, 1.0 / ((1.0 - share) + share / clock_ratio))
 
 
@@ -115,7 +147,9 @@ class NodeDraw:
         return self.baseline_w + self.cpu_w + self.gpu_w + self.memory_w + self.nic_w
 
 
-IDLE = PowerClass(cpu=0, gpu=0, memory=0, nic=0, gpu_clock_bound=0, source="idle")
+IDLE = PowerClass(
+    phases=(Phase(time_share=1.0, cpu=0, gpu=0, memory=0, nic=0, gpu_clock_bound=0),), source="idle"
+)
 """Every component at its idle power."""
 
 
@@ -127,26 +161,38 @@ def node_idle_w(machine: Machine, node_type: NodeType) -> float:
 def node_draw(
     machine: Machine, node_type: NodeType, power_class: PowerClass, gpu_cap_w: float | None
 ) -> NodeDraw:
-    """docs/power.md section 1: baseline + CPUs + GPUs + DDR + NICs, each idle + (max - idle) x u. A
-    figure the node type leaves out (baseline, DDR model, NIC model) counts 0 (see ``missing_figures``)."""
+    """docs/power.md section 1: baseline + CPUs + GPUs + DDR + NICs, each idle + (max - idle) x u,
+    averaged over the class's phases by their share of the (capped) run time; the job's rate is
+    1 / sum(time_share / phase rate). A figure the node type leaves out (baseline, DDR model, NIC
+    model) counts 0 (see ``missing_figures``)."""
+    draws = [_phase_draw(machine, node_type, phase, gpu_cap_w) for phase in power_class.phases]
+    stretched = [phase.time_share / draw.rate for phase, draw in zip(power_class.phases, draws, strict=True)]
+    total = sum(stretched)
+    weights = [part / total for part in stretched]
+    components = np.array([[d.baseline_w, d.cpu_w, d.gpu_w, d.memory_w, d.nic_w] for d in draws])
+    baseline_w, cpu_w, gpu_w, memory_w, nic_w = (float(x) for x in np.asarray(weights) @ components)
+    return NodeDraw(baseline_w, cpu_w, gpu_w, memory_w, nic_w, 1.0 / total)
+
+
+def _phase_draw(machine: Machine, node_type: NodeType, phase: Phase, gpu_cap_w: float | None) -> NodeDraw:
     where = f"{machine.name}: node type {node_type.name}"
     cpu = machine.cpu_spec(node_type)
     cpu_idle_w = _known(cpu.idle_w, f"{where}: CPU {node_type.cpu}: idle_w")
-    cpu_w = node_type.cpus_per_node * (cpu_idle_w + (cpu.tdp_w - cpu_idle_w) * power_class.cpu)
+    cpu_w = node_type.cpus_per_node * (cpu_idle_w + (cpu.tdp_w - cpu_idle_w) * phase.cpu)
     gpu_w, rate = 0.0, 1.0
     gpu = machine.gpu_spec(node_type)
     if gpu is not None:
-        draw = gpu_draw(gpu, power_class, gpu_cap_w)
+        draw = gpu_draw(gpu, phase, gpu_cap_w)
         gpu_w, rate = node_type.gpus_per_node * draw.power_w, draw.rate
     memory_w = 0.0
     if node_type.memory is not None and node_type.ddr_gb is not None:
         memory = machine.devices.memory[node_type.memory]
         span = memory.active_w_per_gb - memory.idle_w_per_gb
-        memory_w = node_type.ddr_gb * (memory.idle_w_per_gb + span * power_class.memory)
+        memory_w = node_type.ddr_gb * (memory.idle_w_per_gb + span * phase.memory)
     nic_w = 0.0
     if node_type.nic is not None:
         nic = machine.devices.nic[node_type.nic]
-        nic_w = node_type.nics_per_node * (nic.idle_w + (nic.max_w - nic.idle_w) * power_class.nic)
+        nic_w = node_type.nics_per_node * (nic.idle_w + (nic.max_w - nic.idle_w) * phase.nic)
     return NodeDraw(node_type.baseline_w or 0.0, cpu_w, gpu_w, memory_w, nic_w, rate)
 
 
