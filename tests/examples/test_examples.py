@@ -36,3 +36,17 @@ def test_maintenance_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     # a 12-hour whole-system drain in the month: longer waits, lower utilization
     assert wait["maintenance"] > wait["no-maintenance"]
     assert utilization["maintenance"] < utilization["no-maintenance"]
+
+
+def test_power_cap_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["power_cap_what_if.py", "--days", "5", "--out", str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / "power_cap_what_if.py"), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["uncapped", "budget-4.5MW", "gpu-200W", "both"]
+    peak = {line.split()[0]: float(line.split()[line.split().index("peak") + 1]) for line in lines}
+    gpu_mwh = {line.split()[0]: float(line.split()[-2].replace(",", "")) for line in lines}
+    # the budget holds the peak at 4.5 MW; 200 W GPU caps make the GPU jobs' energy smaller
+    assert peak["budget-4.5MW"] <= 4.5 < peak["uncapped"]
+    assert peak["both"] <= 4.5
+    assert gpu_mwh["gpu-200W"] < gpu_mwh["uncapped"]
