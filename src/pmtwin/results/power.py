@@ -74,7 +74,13 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
     job_partition = np.array([partitions.index(p) for p in inputs.partition_of_pool], np.int64)
     job_partition = job_partition[schedule.pool] if len(jobs) else np.empty(0, np.int64)
 
-    times, level_mw = _job_levels(schedule, inputs.added_mw, first_s)
+    # every start (+power) and end (-power), sorted once by time; each partition takes its own events
+    event_s = np.concatenate([schedule.start_s, schedule.end_s])
+    order = np.argsort(event_s, kind="stable")
+    sorted_s = event_s[order]
+    sorted_mw = np.concatenate([inputs.added_mw, -inputs.added_mw])[order]
+    sorted_partition = np.concatenate([job_partition, job_partition])[order]
+    times, level_mw = _levels(sorted_s, sorted_mw, first_s)
     system_w = (inputs.static_dc_w + level_mw / 1000.0) / inputs.efficiency
     extra_times = inputs.pue_at.change_points(first_s, last_s)
     facility_t = np.union1d(times, extra_times) if len(extra_times) else times
@@ -87,9 +93,8 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
     parts_t: list[NDArray[np.float64]] = [times, facility_t]
     parts_v: list[NDArray[np.float64]] = [system_w, facility_w]
     for k, name in enumerate(partitions):
-        mine = job_partition == k
-        sub = Schedule(schedule.start_s[mine], schedule.end_s[mine], schedule.pool[mine])
-        t_k, mw_k = _job_levels(sub, inputs.added_mw[mine], first_s)
+        mine = sorted_partition == k
+        t_k, mw_k = _levels(sorted_s[mine], sorted_mw[mine], first_s)
         names.append(f"power_nodes_w:{name}")
         parts_t.append(t_k)
         parts_v.append(inputs.partition_idle_w[name] + mw_k / 1000.0)
@@ -118,20 +123,17 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
     return PowerOutputs(series, summary, columns)
 
 
-def _job_levels(
-    schedule: Schedule, added_mw: NDArray[np.int64], first_s: float
+def _levels(
+    sorted_s: NDArray[np.float64], sorted_mw: NDArray[np.int64], first_s: float
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Change points of the running jobs' summed power (mW): read after the last event of a timestamp,
-    repeated levels dropped, led by (first_s, 0) when the first event is later."""
-    times_s = np.concatenate([schedule.start_s, schedule.end_s])
-    deltas = np.concatenate([added_mw, -added_mw])
-    order = np.argsort(times_s, kind="stable")
-    sorted_s = times_s[order]
+    """Change points of the running jobs' summed power (mW) from their starts (+) and ends (-) sorted by
+    time: read after the last event of a timestamp, repeated levels dropped, led by (first_s, 0) when
+    the first event is later."""
     if len(sorted_s) == 0:
         return np.array([first_s]), np.zeros(1, np.int64)
     last = np.append(np.flatnonzero(sorted_s[1:] != sorted_s[:-1]), len(sorted_s) - 1)
     time_s = sorted_s[last]
-    level = np.cumsum(deltas[order])[last]
+    level = np.cumsum(sorted_mw)[last]
     if time_s[0] > first_s:
         time_s = np.concatenate([[first_s], time_s])
         level = np.concatenate([[0], level])
