@@ -100,6 +100,8 @@ class Prepared:
 def prepare_jobs(plan: PowerPlan, jobs: JobTable, pool_of_job: NDArray[np.int32]) -> Prepared:
     """docs/power.md 4b: a capped job's work and requested time are divided by its rate (its Slurm time
     limit stays as submitted); 4a: the budget left to jobs is cap x efficiency - static DC power."""
+    if plan.options.gpu_power_cap_w is None and plan.options.power_cap_mw is None:
+        return Prepared(jobs, None, None)  # nothing for the scheduler to know
     power = _job_power(plan, jobs, pool_of_job, np.ones((len(jobs), 3)))
     if plan.options.gpu_power_cap_w is not None and np.any(power.rate != 1.0):
         jobs = replace(jobs, work_s=jobs.work_s / power.rate, requested_s=jobs.requested_s / power.rate)
