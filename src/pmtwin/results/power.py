@@ -71,15 +71,17 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
     last_s = float(schedule.end_s.max()) if len(jobs) else 0.0
     run_s = schedule.end_s - schedule.start_s
     partitions = list(inputs.partition_idle_w)
-    job_partition = np.array([partitions.index(p) for p in inputs.partition_of_pool], np.int64)
-    job_partition = job_partition[schedule.pool] if len(jobs) else np.empty(0, np.int64)
+    job_partition = np.array([partitions.index(p) for p in inputs.partition_of_pool], np.int16)
+    job_partition = job_partition[schedule.pool] if len(jobs) else np.empty(0, np.int16)
 
     # every start (+power) and end (-power), sorted once by time; each partition takes its own events
     event_s = np.concatenate([schedule.start_s, schedule.end_s])
     order = np.argsort(event_s, kind="stable")
     sorted_s = event_s[order]
+    del event_s  # the year-long default workload has two million events: keep one copy of each array
     sorted_mw = np.concatenate([inputs.added_mw, -inputs.added_mw])[order]
     sorted_partition = np.concatenate([job_partition, job_partition])[order]
+    del order
     times, level_mw = _levels(sorted_s, sorted_mw, first_s)
     system_w = (inputs.static_dc_w + level_mw / 1000.0) / inputs.efficiency
     extra_times = inputs.pue_at.change_points(first_s, last_s)
