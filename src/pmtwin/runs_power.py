@@ -59,6 +59,7 @@ class PowerPlan:
 def plan_power(machine: Machine, pool_names: tuple[str, ...], options: PowerOptions) -> PowerPlan:
     """The power model of ``machine`` for a run over the pools named (a subset of the machine's)."""
     from pmtwin.physics.power import check_gpu_cap, conversion_efficiency, load_power_classes, static_power
+
     by_name = {pool.name: pool for pool in machine.pools()}
     node_types = [machine.node_type(by_name[name].node_type) for name in pool_names]
     if options.gpu_power_cap_w is not None:

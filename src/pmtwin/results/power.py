@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin.results.charging import sum_by_account
-from pmtwin.results.series import LevelSeries, integrate
+from pmtwin.results.series import LevelSeries, drop_repeats, integrate, levels_at_events
 from pmtwin.sim.engine import Schedule
 from pmtwin.workload.jobs import JobTable
 
@@ -82,25 +82,23 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
     sorted_mw = np.concatenate([inputs.added_mw, -inputs.added_mw])[order]
     sorted_partition = np.concatenate([job_partition, job_partition])[order]
     del order
-    times, level_mw = _levels(sorted_s, sorted_mw, first_s)
+    ((times, level_mw),) = levels_at_events(sorted_s, (sorted_mw,), first_s)
     system_w = (inputs.static_dc_w + level_mw / 1000.0) / inputs.efficiency
     extra_times = inputs.pue_at.change_points(first_s, last_s)
     facility_t = np.union1d(times, extra_times) if len(extra_times) else times
     at = np.searchsorted(times, facility_t, side="right") - 1
     facility_w = system_w[at] * inputs.pue_at.at(facility_t)
-    changes = np.ones(len(facility_w), np.bool_)
-    changes[1:] = facility_w[1:] != facility_w[:-1]
-    facility_t, facility_w = facility_t[changes], facility_w[changes]
+    facility_t, facility_w = drop_repeats(facility_t, facility_w)
     names: list[str] = ["power_system_w", "power_facility_w"]
     parts_t: list[NDArray[np.float64]] = [times, facility_t]
     parts_v: list[NDArray[np.float64]] = [system_w, facility_w]
     for k, name in enumerate(partitions):
         mine = sorted_partition == k
-        t_k, mw_k = _levels(sorted_s[mine], sorted_mw[mine], first_s)
+        ((t_k, mw_k),) = levels_at_events(sorted_s[mine], (sorted_mw[mine],), first_s)
         names.append(f"power_nodes_w:{name}")
         parts_t.append(t_k)
         parts_v.append(inputs.partition_idle_w[name] + mw_k / 1000.0)
-    series = _pack(names, parts_t, parts_v)
+    series = LevelSeries.from_parts(names, parts_t, parts_v)
 
     energy = {name: _energy_j(series, name, first_s, last_s) for name in names}
     span_s = last_s - first_s
@@ -123,37 +121,6 @@ def power_outputs(jobs: JobTable, schedule: Schedule, inputs: PowerInputs) -> Po
         summary["energy_by_account_mwh"] = sum_by_account(jobs.group, job_energy_j / J_PER_MWH)
     columns = {"power_w": inputs.added_mw / 1000.0, "energy_j": job_energy_j, "gpu_rate": inputs.rate}
     return PowerOutputs(series, summary, columns)
-
-
-def _levels(
-    sorted_s: NDArray[np.float64], sorted_mw: NDArray[np.int64], first_s: float
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Change points of the running jobs' summed power (mW) from their starts (+) and ends (-) sorted by
-    time: read after the last event of a timestamp, repeated levels dropped, led by (first_s, 0) when
-    the first event is later."""
-    if len(sorted_s) == 0:
-        return np.array([first_s]), np.zeros(1, np.int64)
-    last = np.append(np.flatnonzero(sorted_s[1:] != sorted_s[:-1]), len(sorted_s) - 1)
-    time_s = sorted_s[last]
-    level = np.cumsum(sorted_mw)[last]
-    if time_s[0] > first_s:
-        time_s = np.concatenate([[first_s], time_s])
-        level = np.concatenate([[0], level])
-    keep = np.ones(len(level), np.bool_)
-    keep[1:] = level[1:] != level[:-1]
-    return time_s[keep], level[keep]
-
-
-def _pack(
-    names: list[str], times: list[NDArray[np.float64]], values: list[NDArray[np.float64]]
-) -> LevelSeries:
-    lengths = [len(t) for t in times]
-    return LevelSeries(
-        names=tuple(names),
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        time_s=np.concatenate(times).astype(np.float64),
-        value=np.concatenate(values).astype(np.float64),
-    )
 
 
 def _partition_block(

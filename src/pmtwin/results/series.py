@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +44,22 @@ class LevelSeries:
     offsets: NDArray[np.int64]
     time_s: NDArray[np.float64]
     value: NDArray[np.float64]
+
+    @classmethod
+    def from_parts(
+        cls,
+        names: Sequence[str],
+        times: Sequence[NDArray[np.float64]],
+        values: Sequence[NDArray[np.float64]],
+    ) -> LevelSeries:
+        """The series ``names[k]`` with change times ``times[k]`` and levels ``values[k]``."""
+        lengths = [len(t) for t in times]
+        return cls(
+            names=tuple(names),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            time_s=np.concatenate(times).astype(np.float64, copy=False) if times else np.empty(0),
+            value=np.concatenate(values).astype(np.float64, copy=False) if values else np.empty(0),
+        )
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -96,23 +112,17 @@ def level_series(
     value_parts: list[NDArray[np.float64]] = []
     for _, pool, pool_capacity_units in scopes:
         if pool is None:
-            levels = _levels(sorted_s, deltas, first_s)
+            levels = levels_at_events(sorted_s, deltas, first_s)
         else:
             mine = np.flatnonzero(event_pool == pool)
-            levels = _levels(sorted_s[mine], tuple(delta[mine] for delta in deltas), first_s)
+            levels = levels_at_events(sorted_s[mine], tuple(delta[mine] for delta in deltas), first_s)
         for (time_s, level), divisor in zip(levels, (pool_capacity_units, 1, 1), strict=True):
             time_parts.append(time_s)
             value_parts.append(level / divisor)
-    lengths = [len(t) for t in time_parts]
-    return LevelSeries(
-        names=names,
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        time_s=np.concatenate(time_parts),
-        value=np.concatenate(value_parts),
-    )
+    return LevelSeries.from_parts(names, time_parts, value_parts)
 
 
-def _levels(
+def levels_at_events(
     sorted_s: NDArray[np.float64], deltas: tuple[NDArray[np.int64], ...], first_s: float
 ) -> list[tuple[NDArray[np.float64], NDArray[np.int64]]]:
     """Change points of levels that start at 0 and move by each of ``deltas`` at the sorted event times.
@@ -132,10 +142,20 @@ def _levels(
         value = np.cumsum(delta)[last]
         if lead:
             value = np.concatenate([[0], value])
-        keep = np.ones(len(value), np.bool_)
-        keep[1:] = value[1:] != value[:-1]
-        rows.append((time_s[keep], value[keep]))
+        rows.append(drop_repeats(time_s, value))
     return rows
+
+
+ValueT = TypeVar("ValueT", bound=np.generic)
+
+
+def drop_repeats(
+    time_s: NDArray[np.float64], value: NDArray[ValueT]
+) -> tuple[NDArray[np.float64], NDArray[ValueT]]:
+    """The rows whose level differs from the previous row's (the first row always stays)."""
+    keep = np.ones(len(value), np.bool_)
+    keep[1:] = value[1:] != value[:-1]
+    return time_s[keep], value[keep]
 
 
 def integrate(series_time_s: NDArray[np.float64], value: NDArray[np.float64], t0: float, t1: float) -> float:
@@ -192,17 +212,10 @@ def resample(series: LevelSeries, step_s: float, end_s: float) -> LevelSeries:
         row = np.searchsorted(time_s, edges, side="right") - 1
         integral = cumulative[row] + value[row] * (edges - time_s[row])
         mean = np.diff(integral) / np.diff(edges)
-        keep = np.ones(bins, np.bool_)
-        keep[1:] = mean[1:] != mean[:-1]
-        times.append(edges[:-1][keep])
-        values.append(mean[keep])
-    lengths = [len(t) for t in times]
-    return LevelSeries(
-        names=series.names,
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        time_s=np.concatenate(times) if times else np.empty(0),
-        value=np.concatenate(values) if values else np.empty(0),
-    )
+        bin_s, mean = drop_repeats(edges[:-1], mean)
+        times.append(bin_s)
+        values.append(mean)
+    return LevelSeries.from_parts(series.names, times, values)
 
 
 def check_resolution(step_s: float) -> None:
