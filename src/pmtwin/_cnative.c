@@ -118,22 +118,33 @@ static void power_released(State *s, int64_t j) {
     pw[PW_STALE] = 1;
 }
 
-/* The blocker's power shadow time and extra power from the running set (T = t when the headroom
- * already suffices). The budget is at least every job's power, so the walk always reaches it. */
-static void power_shadow(State *s, double t) {
-    int64_t *pw = s->power, need = s->power_mw[pw[PW_BLOCKER]] - pw[PW_HEADROOM], acc = 0;
-    int64_t k = s->grun_meta[0], hi = s->grun_meta[1];
+/* EASY's shadow walk (scheduling-semantics.md), for nodes or power: over running jobs key/id[lo:hi]
+ * sorted by estimated end, the earliest estimated end by which `need` more of `amount` is released
+ * (t when need <= 0); *released gets all that is released by then, every job ending at that time
+ * included. */
+static double shadow_walk(const double *key, const int64_t *id, int64_t lo, int64_t hi,
+                          const int64_t *amount, int64_t need, double t, int64_t *released) {
+    int64_t acc = 0, k = lo;
     double shadow = t;
     if (need > 0) {
         for (; k < hi; k++) {
-            acc += s->power_mw[s->grun_job[k]];
+            acc += amount[id[k]];
             if (acc >= need) break;
         }
-        shadow = pm_estimated_end(s->grun_key[k], t);
-        for (k++; k < hi && pm_estimated_end(s->grun_key[k], t) == shadow; k++) acc += s->power_mw[s->grun_job[k]];
+        shadow = pm_estimated_end(key[k], t);
+        for (k++; k < hi && pm_estimated_end(key[k], t) == shadow; k++) acc += amount[id[k]];
     }
-    *s->power_shadow_s = shadow;
-    pw[PW_EXTRA] = acc - need;
+    *released = acc;
+    return shadow;
+}
+
+/* The blocker's power shadow time and extra power from the running set (T = t when the headroom
+ * already suffices). The budget is at least every job's power, so the walk always reaches it. */
+static void power_shadow(State *s, double t) {
+    int64_t *pw = s->power, need = s->power_mw[pw[PW_BLOCKER]] - pw[PW_HEADROOM], released;
+    *s->power_shadow_s = shadow_walk(s->grun_key, s->grun_job, s->grun_meta[0], s->grun_meta[1], s->power_mw,
+                                     need, t, &released);
+    pw[PW_EXTRA] = released - need;
     pw[PW_STALE] = 0;
 }
 
@@ -221,16 +232,9 @@ static void easy_pass(State *s, int64_t p, double t) {
     /* Shadow time: the earliest estimated end by which enough units are released for the head; extra:
      * the units free then beyond the head's need, counting every job that ends by the shadow time. A
      * head that fits (held back by the power budget) has its units held now. */
-    int64_t need = s->size[head] - s->free[p], acc = 0, k = s->run_lo[p], hi = s->run_hi[p];
-    double shadow = t;
-    if (need > 0) {
-        for (; k < hi; k++) {
-            acc += s->size[s->run_job[k]];
-            if (acc >= need) break;
-        }
-        shadow = estimated_end(s->run_key[k], t);
-        for (k++; k < hi && estimated_end(s->run_key[k], t) == shadow; k++) acc += s->size[s->run_job[k]];
-    }
+    int64_t acc;
+    double shadow = shadow_walk(s->run_key, s->run_job, s->run_lo[p], s->run_hi[p], s->size,
+                                s->size[head] - s->free[p], t, &acc);
     int64_t extra = s->free[p] + acc - s->size[head];
     for (int64_t j = first; j != NO_JOB && s->free[p] > 0;) {
         int64_t next = s->qnext[j];
