@@ -38,6 +38,9 @@ class GpuSpec(BaseModel):
     memory_gb: float = Field(gt=0)
     memory_bandwidth_gbs: float = Field(gt=0)
     nvlink_bandwidth_gbs: float = Field(ge=0)
+    """NVLink bandwidth of one GPU, both directions of all its links together."""
+    pcie_bandwidth_gbs: float | None = Field(default=None, gt=0)
+    """Host link bandwidth per direction; None: unknown (host transfers are left out of models)."""
     tdp_w: float = Field(gt=0)
     power_cap_min_w: float = Field(gt=0)
     power_cap_max_w: float = Field(gt=0)
