@@ -1,0 +1,189 @@
+"""HPL on GPU nodes (docs/performance.md section 3): problem size from GPU memory, a P x Q grid of GPUs,
+and a step-by-step model of the right-looking LU factorisation with one panel of lookahead.
+
+Step j factorises panel j (columns j NB .. (j+1) NB) and updates the trailing matrix of order
+m = N - j NB. Per GPU, with mp = m / P rows and mq = m / Q columns of it:
+
+- update: 2 mp mq NB FLOP of DGEMM at the sustained rate;
+- panel: NB pivot searches, each an allreduce down the process column (ceil(log2 P) latencies), plus
+  the memory-bound factorisation (``panel_bytes_per_flop`` x mp NB^2 bytes of HBM traffic);
+- broadcast of the factorised panel (8 mp NB bytes) along the process row;
+- row swaps and the U broadcast (``row_swap_factor`` x 8 NB mq bytes) down the process column.
+
+With lookahead, the next panel's factorisation and broadcast overlap the update; the row swaps must
+precede it. So a step takes max(update, panel + broadcast) + swaps. Communication inside one node goes
+over NVLink; across nodes each GPU has a quarter (1 / GPUs per node) of its node's network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, Field
+
+from pmtwin.machine.devices import CONFIG
+from pmtwin.machine.errors import load_config
+from pmtwin.machine.system import Machine
+from pmtwin.perf.node import Link, NodePerf, PerfModelError, node_perf
+from pmtwin.perf.params import check_params, default_gpu_node_type
+from pmtwin.perf.prediction import Prediction
+
+HPL_FILE = "hpl.toml"
+FP64_BYTES = 8
+HPL_PRECISION = "fp64_tensor"
+
+
+class HplParams(BaseModel):
+    """``hpl.toml``: the HPL model's parameters (each cited or reasoned there)."""
+
+    model_config = CONFIG
+
+    block_size: int = Field(gt=0)
+    memory_fraction: float = Field(gt=0, le=1)
+    sustained_clock_mhz: float = Field(gt=0)
+    dgemm_efficiency: float = Field(gt=0, le=1)
+    panel_bytes_per_flop: float = Field(ge=0)
+    row_swap_factor: float = Field(ge=0)
+    source: str = Field(min_length=1)
+
+
+def load_hpl_params(path: str | Path | None = None) -> HplParams:
+    """The packaged ``hpl.toml``, or the file at ``path``."""
+    return load_config(HplParams, "pmtwin.perf", HPL_FILE, path)
+
+
+def hpl_flops(n: int) -> float:
+    """The operation count HPL reports its rate with: 2/3 N^3 + 3/2 N^2."""
+    return 2.0 / 3.0 * float(n) ** 3 + 1.5 * float(n) ** 2
+
+
+def process_grid(gpus: int) -> tuple[int, int]:
+    """P x Q = ``gpus`` with P <= Q and P the largest divisor of ``gpus`` not above its square root."""
+    p = math.isqrt(gpus)
+    while gpus % p:
+        p -= 1
+    return p, gpus // p
+
+
+def problem_size(gpus: int, gpu_memory_bytes: float, memory_fraction: float, block_size: int) -> int:
+    """The largest multiple of NB whose N x N FP64 matrix fits in ``memory_fraction`` of all GPUs' memory."""
+    n = math.isqrt(int(memory_fraction * gpus * gpu_memory_bytes / FP64_BYTES))
+    return n - n % block_size
+
+
+def predict_hpl(
+    machine: Machine,
+    node_type: str | None,
+    nodes: int,
+    params: Mapping[str, Any] | None = None,
+    hpl: HplParams | None = None,
+) -> Prediction:
+    """HPL on ``nodes`` nodes of ``node_type`` (None: the GPU partition's default). ``params`` may set
+    ``n`` (problem size), ``block_size``, ``p`` and ``q`` (grid; both or neither)."""
+    hpl = load_hpl_params() if hpl is None else hpl
+    given = check_params("hpl", params or {}, {"n": int, "block_size": int, "p": int, "q": int})
+    kind = machine.node_type(node_type or default_gpu_node_type(machine))
+    if nodes < 1 or nodes > kind.count:
+        raise PerfModelError(f"hpl: nodes must be 1..{kind.count} on {machine.name}/{kind.name}, not {nodes}")
+    perf = node_perf(machine, kind)
+    if perf.gpus == 0:
+        raise PerfModelError(f"hpl: {machine.name}/{kind.name} has no GPUs (the model is GPU HPL)")
+    gpus = nodes * perf.gpus
+    nb = int(given.get("block_size", hpl.block_size))
+    p, q = _grid(gpus, given)
+    n = int(given.get("n", problem_size(gpus, perf.gpu_memory_bytes, hpl.memory_fraction, nb)))
+    if n < nb:
+        raise PerfModelError(f"hpl: problem size n = {n} is below the block size {nb}")
+    if FP64_BYTES * float(n) ** 2 > gpus * perf.gpu_memory_bytes:
+        raise PerfModelError(f"hpl: an n = {n} matrix does not fit in the memory of {gpus} GPUs")
+    parts = _step_times(perf, nodes, n, nb, p, q, hpl)
+    run_s = sum(parts.values())
+    rate_flops = hpl_flops(n) / run_s
+    gemm_flops_per_gpu = _gemm_rate_flops(perf, hpl)
+    rpeak_flops = gpus * perf.gpu_flops(HPL_PRECISION)
+    return Prediction(
+        app="hpl",
+        machine=machine.name,
+        node_type=kind.name,
+        nodes=nodes,
+        run_s=run_s,
+        power_class="hpl",
+        breakdown=parts,
+        figures={
+            "rmax_pflops": rate_flops / 1e15,
+            "rpeak_gpu_fp64_tensor_pflops": rpeak_flops / 1e15,
+            "efficiency_of_rpeak": rate_flops / rpeak_flops,
+            "efficiency_of_dgemm": rate_flops / (gpus * gemm_flops_per_gpu),
+            "dgemm_tflops_per_gpu": gemm_flops_per_gpu / 1e12,
+            "rmax_tflops_per_gpu": rate_flops / gpus / 1e12,
+            "n": float(n),
+            "gpus": float(gpus),
+            "run_min": run_s / 60.0,
+        },
+        inputs={"n": n, "block_size": nb, "p": p, "q": q},
+        notes=(
+            "Rpeak here is the GPUs' FP64 tensor peak at boost clock; TOP500 states its own Rpeak.",
+            "The CPUs of the GPU nodes do not compute (NVIDIA's HPL runs on the GPUs).",
+        ),
+    )
+
+
+def _grid(gpus: int, given: Mapping[str, Any]) -> tuple[int, int]:
+    if ("p" in given) != ("q" in given):
+        raise PerfModelError("hpl: give both p and q, or neither")
+    if "p" not in given:
+        return process_grid(gpus)
+    p, q = int(given["p"]), int(given["q"])
+    if p < 1 or q < 1 or p * q != gpus:
+        raise PerfModelError(f"hpl: p x q must equal the {gpus} GPUs of the run, not {p} x {q}")
+    return p, q
+
+
+def _gemm_rate_flops(perf: NodePerf, hpl: HplParams) -> float:
+    clock = min(hpl.sustained_clock_mhz, perf.boost_clock_mhz) / perf.boost_clock_mhz
+    return perf.gpu_flops(HPL_PRECISION) * clock * hpl.dgemm_efficiency
+
+
+def _step_times(
+    perf: NodePerf, nodes: int, n: int, nb: int, p: int, q: int, hpl: HplParams
+) -> dict[str, float]:
+    """Seconds spent, summed over all panel steps: update, exposed panel + broadcast, row swaps."""
+    link = _link(perf, nodes)
+    m = n - np.arange(0, n, nb, dtype=np.float64)
+    mp, mq = m / p, m / q
+    update_s = 2.0 * mp * mq * nb / _gemm_rate_flops(perf, hpl)
+    panel_s = _hops(p) * nb * link.alpha_s + hpl.panel_bytes_per_flop * mp * nb * nb / perf.hbm_bytes_s
+    bcast_s = _transfer_s(FP64_BYTES * mp * nb, q, link)
+    swap_s = 2 * _transfer_s(hpl.row_swap_factor / 2 * FP64_BYTES * nb * mq, p, link)
+    exposed_s = np.maximum(update_s, panel_s + bcast_s) - update_s
+    return {
+        "update_s": float(update_s.sum()),
+        "panel_and_broadcast_exposed_s": float(exposed_s.sum()),
+        "row_swaps_s": float(swap_s.sum()),
+    }
+
+
+def _hops(ranks: int) -> int:
+    """Latency steps of a tree over ``ranks`` ranks (0 for one rank)."""
+    return math.ceil(math.log2(ranks)) if ranks > 1 else 0
+
+
+def _transfer_s(n_bytes: NDArray[np.float64], ranks: int, link: Link) -> NDArray[np.float64]:
+    """A pipelined broadcast of ``n_bytes`` among ``ranks``: one message time plus a tree's latencies;
+    nothing to send among one rank."""
+    if ranks == 1:
+        return np.zeros_like(n_bytes)
+    return n_bytes / link.bandwidth_bytes_s + _hops(ranks) * link.alpha_s
+
+
+def _link(perf: NodePerf, nodes: int) -> Link:
+    if nodes == 1:
+        if perf.nvlink is None:
+            return Link(0.0, math.inf)
+        return perf.nvlink
+    return perf.per_gpu_network()
