@@ -1,0 +1,61 @@
+"""Deep-learning training performance models (docs/performance.md, "Deep-learning training"): MLPerf HPC
+v1.0 time to train (``predict_mlperf``), GPT-style LLM training (``predict_llm``), one entry point for jobs
+driven by models (``predict_train``) and the validation rows (``training_validation_rows``).
+
+Parameters live in ``training.toml`` (``load_training``), each cited with its flag."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pmtwin.machine.system import Machine
+from pmtwin.perf.node import PerfModelError
+from pmtwin.perf.params import check_params
+from pmtwin.perf.prediction import Prediction
+from pmtwin.perf.training_llm import predict_llm
+from pmtwin.perf.training_mlperf import BENCHMARKS, predict_mlperf, training_validation_rows
+from pmtwin.perf.training_params import load_training
+
+__all__ = ["load_training", "predict_llm", "predict_mlperf", "predict_train", "training_validation_rows"]
+
+LLM_KEYS: dict[str, type] = {
+    "params_b": float,
+    "tokens_b": float,
+    "tp": int,
+    "pp": int,
+    "layers": int,
+    "hidden": int,
+    "seq_len": int,
+    "global_batch": int,
+    "micro_batch": int,
+    "recompute": bool,
+}
+"""Keys of an ``llm`` job's parameters and the types a TOML or JSON file may give them."""
+
+LLM_REQUIRED = ("params_b", "tokens_b")
+
+
+def predict_train(
+    machine: Machine, node_type: str | None, nodes: int, params: Mapping[str, Any]
+) -> Prediction:
+    """A training job from a model description: ``params["model"]`` is one of the MLPerf benchmarks or
+    ``"llm"``; the other keys are ``predict_llm``'s keyword arguments (none for the benchmarks)."""
+    model = params.get("model")
+    rest = {key: value for key, value in params.items() if key != "model"}
+    if model in BENCHMARKS:
+        if rest:
+            raise PerfModelError(f"train model {model!r} takes no parameters, got: {', '.join(sorted(rest))}")
+        return predict_mlperf(machine, str(model), nodes=nodes, node_type=node_type)
+    if model == "llm":
+        return predict_llm(machine, nodes=nodes, node_type=node_type, **_llm_kwargs(rest))
+    known = ", ".join((*BENCHMARKS, "llm"))
+    raise PerfModelError(f"unknown train model {model!r} (known: {known})")
+
+
+def _llm_kwargs(rest: Mapping[str, Any]) -> dict[str, Any]:
+    kwargs = check_params("llm", rest, LLM_KEYS)
+    missing = [key for key in LLM_REQUIRED if key not in kwargs]
+    if missing:
+        raise PerfModelError(f"llm: missing parameter(s) {', '.join(missing)}")
+    return kwargs
