@@ -5,30 +5,14 @@ Each row: what is predicted, the published value, their unit, the error in perce
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 from pmtwin.machine import load_system
+from pmtwin.perf.prediction import ValidationRow, validation_row
 from pmtwin.physics.power import conversion_efficiency, load_power_classes, node_draw
 
 TOP500_NOV2021_POWER_KW = 2589.0
 """Perlmutter, TOP500 November 2021: power during the HPL run (reference sheet section 2, [1S])."""
 TOP500_NOV2021_NODES = 1536
 """Nodes in that run: 761,856 cores / (64 CPU cores + 4 GPUs x 108 SMs) (reference sheet section 2, [D])."""
-
-
-@dataclass(frozen=True)
-class ValidationRow:
-    name: str
-    predicted: float
-    published: float
-    unit: str
-    error_pct: float
-    target_pct: float
-    source: str
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def hpl_power_row() -> ValidationRow:
@@ -44,7 +28,7 @@ def hpl_power_row() -> ValidationRow:
     switch_w = 0.0 if facility is None else facility.switch_w
     switches_w = gpu_nodes.cabinet_count * gpu_nodes.switches_per_cabinet * switch_w
     predicted_kw = (nodes_w + switches_w) / conversion_efficiency(machine) / 1000.0
-    return _row(
+    return validation_row(
         "HPL power, perlmutter-2021, 1,536 GPU nodes (TOP500 Nov 2021)",
         predicted_kw,
         TOP500_NOV2021_POWER_KW,
@@ -55,12 +39,7 @@ def hpl_power_row() -> ValidationRow:
 
 
 def validation_rows() -> list[ValidationRow]:
-    """Every validation the twin makes, in a fixed order."""
-    return [hpl_power_row()]
+    """Every validation the twin makes, in a fixed order: performance (HPL, MLPerf HPC), then power."""
+    from pmtwin.perf.validation import perf_validation_rows
 
-
-def _row(
-    name: str, predicted: float, published: float, unit: str, target_pct: float, source: str
-) -> ValidationRow:
-    error_pct = (predicted - published) / published * 100.0
-    return ValidationRow(name, predicted, published, unit, error_pct, target_pct, source)
+    return [*perf_validation_rows(), hpl_power_row()]

@@ -1,0 +1,51 @@
+"""The performance models' validation rows (``pmtwin validate``): predictions next to published
+measurements of Perlmutter (reference sheet, shared/reference/perlmutter.md, section 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pmtwin.machine.loader import load_system
+from pmtwin.perf.hpl import predict_hpl
+from pmtwin.perf.prediction import ValidationRow, validation_row
+
+HPL_TARGET_PCT = 3.0
+
+
+@dataclass(frozen=True)
+class Top500Run:
+    """An HPL run on a TOP500 list: its list, nodes [D: cores / 496] and Rmax (PF) [2S]."""
+
+    list_name: str
+    nodes: int
+    rmax_pflops: float
+
+
+TOP500_RUNS = (Top500Run("June 2021", 1424, 64.59), Top500Run("November 2021", 1536, 70.87))
+"""Reference sheet section 2: both runs on Phase 1 GPU nodes with Slingshot-10 (machine perlmutter-2021)."""
+
+
+def hpl_rows() -> list[ValidationRow]:
+    """Predicted HPL Rmax against TOP500, one row per run, with one set of parameters (hpl.toml)."""
+    machine = load_system("perlmutter-2021")
+    rows = []
+    for run in TOP500_RUNS:
+        predicted = predict_hpl(machine, None, run.nodes).figures["rmax_pflops"]
+        rows.append(
+            validation_row(
+                f"HPL Rmax, perlmutter-2021, {run.nodes:,} GPU nodes (TOP500 {run.list_name})",
+                predicted,
+                run.rmax_pflops,
+                "PFLOP/s",
+                HPL_TARGET_PCT,
+                f"TOP500 {run.list_name} (reference sheet section 2); model: docs/performance.md section 3",
+            )
+        )
+    return rows
+
+
+def perf_validation_rows() -> list[ValidationRow]:
+    """HPL, then the MLPerf HPC v1.0 time-to-train rows."""
+    from pmtwin.perf.training import training_validation_rows
+
+    return [*hpl_rows(), *training_validation_rows()]
