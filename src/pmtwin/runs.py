@@ -58,7 +58,7 @@ class RunResult:
     wall_s: dict[str, float] = field(default_factory=dict)
 
 
-TRACE_FORMATS = ("auto", "swf", "sacct", "parquet", "alibaba")
+TRACE_FORMATS = ("auto", "swf", "sacct", "parquet", "alibaba", "apps")
 
 
 @dataclass(frozen=True)
@@ -88,20 +88,23 @@ def replay(
     scheduler: SchedulerConfig | None = None,
     power: PowerOptions | None = None,
 ) -> RunResult:
-    """Replay a trace (SWF, sacct ``--parsable2``, a Parquet job table or the Alibaba GPU 2023 pod
-    list; ``auto`` tells them apart by name and content). With ``scheduler``, Slurm mode schedules it
-    (docs/slurm-scheduling.md); an Alibaba trace always runs in Slurm mode (its small pods share
-    nodes). Without ``machine``: one pool sized from the SWF header, else by ``capacity``,
-    else by the largest job. With ``machine``: an SWF trace runs on ``partition`` of that system, its
-    processors converted to whole nodes (ceil(processors / cores per node), capped at the pool's node
-    count); sacct and Parquet jobs (sizes in nodes) run in the pool of their own partition and
+    """Replay a trace (SWF, sacct ``--parsable2``, a Parquet job table, the Alibaba GPU 2023 pod list, or a
+    TOML file of jobs driven by application models, whose run times are predicted on ``machine``:
+    docs/performance.md section 6; ``auto`` tells them apart by name and content). With ``scheduler``,
+    Slurm mode schedules it (docs/slurm-scheduling.md); an Alibaba trace always runs in Slurm mode (its
+    small pods share nodes). Without ``machine``: one pool sized from the SWF header, else by
+    ``capacity``, else by the largest job. With ``machine``: an SWF trace runs on ``partition`` of that
+    system, its processors converted to whole nodes (ceil(processors / cores per node), capped at the
+    pool's node count); sacct and Parquet jobs (sizes in nodes) run in the pool of their own partition and
     constraint. Options that do not apply to the trace's format are refused, not ignored. On a machine,
     ``power`` sets the power model's options (docs/power.md; default: computed, no caps)."""
     t0 = time.perf_counter()
     prepare_out_dir(out_dir)
     fmt = detect_format(trace) if trace_format == "auto" else trace_format
     _check_replay_options(fmt, machine, partition, capacity, skip_bad_lines, tz)
-    loaded = load_trace(trace, fmt, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz or "UTC")
+    loaded = load_trace(
+        trace, fmt, capacity=capacity, skip_bad_lines=skip_bad_lines, tz=tz or "UTC", machine=machine
+    )
     jobs = loaded.jobs
     if fmt == "alibaba" and scheduler is None:
         from pmtwin.sched.config import SchedulerConfig
@@ -151,6 +154,9 @@ def _check_replay_options(
         (tz is not None and fmt != "sacct", "--tz applies to sacct output only"),
         (skip_bad_lines and fmt == "parquet", "--skip-bad-lines applies to text traces (SWF, sacct)"),
         (fmt == "alibaba" and machine is None, "an Alibaba pod trace replays onto a machine: give --machine"),
+        (fmt == "apps" and machine is None,
+         "jobs driven by application models run on a machine model: give --machine"),
+        (skip_bad_lines and fmt == "apps", "--skip-bad-lines applies to text traces (SWF, sacct)"),
     )  # fmt: skip
     for refused, why in refusals:
         if refused:
@@ -172,6 +178,8 @@ def detect_format(path: Path) -> str:
         return "parquet"
     if name.endswith((".swf", ".swf.gz")):
         return "swf"
+    if name.endswith(".toml"):
+        return "apps"
     from pmtwin.workload._files import first_line
 
     line = first_line(path)
@@ -180,8 +188,17 @@ def detect_format(path: Path) -> str:
     return "sacct" if b"|" in line else "swf"
 
 
-def load_trace(path: Path, fmt: str, *, capacity: int | None, skip_bad_lines: bool, tz: str) -> LoadedTrace:
-    """Read a trace of a known format (see ``replay``)."""
+def load_trace(
+    path: Path,
+    fmt: str,
+    *,
+    capacity: int | None,
+    skip_bad_lines: bool,
+    tz: str,
+    machine: str | None = None,
+) -> LoadedTrace:
+    """Read a trace of a known format (see ``replay``); ``machine`` is the system application-model jobs
+    (``apps``) are predicted on."""
     if fmt == "swf":
         from pmtwin.workload.swf import read_swf
 
@@ -199,6 +216,15 @@ def load_trace(path: Path, fmt: str, *, capacity: int | None, skip_bad_lines: bo
 
         jobs, skipped, unit = read_jobs_parquet(path), {}, "units"
         facts = {"records": len(jobs)}
+    elif fmt == "apps":
+        from pmtwin.machine import load_system
+        from pmtwin.perf.app_jobs import read_app_jobs
+
+        if machine is None:
+            raise ValueError("jobs driven by application models run on a machine model: give --machine")
+        app_jobs = read_app_jobs(path, load_system(machine))
+        jobs, skipped, unit = app_jobs.jobs, {}, "nodes"
+        facts = app_jobs.facts()
     elif fmt == "alibaba":
         from pmtwin.workload.alibaba import read_alibaba
 

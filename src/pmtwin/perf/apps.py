@@ -1,0 +1,49 @@
+"""Application models by name: ``hpl``, ``train`` and ``desi`` (docs/performance.md), each answering
+"how long on these nodes of this machine" with a Prediction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pmtwin.machine.system import Machine
+from pmtwin.perf.node import PerfModelError
+from pmtwin.perf.prediction import Prediction
+
+APPS = ("hpl", "train", "desi")
+MLPERF_MODELS = ("cosmoflow", "deepcam", "opencatalyst")
+"""The MLPerf HPC v1.0 benchmarks the training model reproduces (reference sheet section 2)."""
+
+
+def predict(
+    app: str, machine: Machine, node_type: str | None, nodes: int, params: Mapping[str, Any]
+) -> Prediction:
+    """The prediction of application model ``app`` for ``nodes`` nodes of ``node_type`` (None: the
+    model's default) with the model's ``params``."""
+    if app == "hpl":
+        from pmtwin.perf.hpl import predict_hpl
+
+        return predict_hpl(machine, node_type, nodes, params)
+    if app == "train":
+        from pmtwin.perf.training import predict_train
+
+        return predict_train(machine, node_type, nodes, params)
+    if app == "desi":
+        from pmtwin.perf.desi import predict_desi
+
+        return predict_desi(machine, node_type, nodes, params)
+    raise PerfModelError(f"unknown application model {app!r} (known: {', '.join(APPS)})")
+
+
+def default_nodes(app: str, machine: Machine, node_type: str | None, params: Mapping[str, Any]) -> int:
+    """Nodes when a user gives none: every node of the node type for HPL, the published run's for an
+    MLPerf HPC model; other models need an explicit count."""
+    if app == "hpl":
+        from pmtwin.perf.params import default_gpu_node_type
+
+        return machine.node_type(node_type or default_gpu_node_type(machine)).count
+    if app == "train" and params.get("model") in MLPERF_MODELS:
+        from pmtwin.perf.training import predict_mlperf
+
+        return predict_mlperf(machine, str(params["model"]), None, node_type).nodes
+    raise PerfModelError(f"{app}: give the number of nodes")
