@@ -8,22 +8,16 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from pmtwin.cli.main import app
 from pmtwin.results import RUN_FILES
+from tests.cli._runner import invoke
 
-runner = CliRunner()
 BAD_TRACE = (
     "; MaxProcs: 8\n"
     "1 0 0 10 2 -1 -1 2 20 -1 1 1 1 -1 1 1 -1 -1\n"
     "2 5 0 ten 2 -1 -1 2 20 -1 1 1 1 -1 1 1 -1 -1\n"
 )
 
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def test_replay_writes_a_run_directory(traces_dir: Path, tmp_path: Path) -> None:

@@ -9,30 +9,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from pmtwin.cli.main import app
+from tests.cli._runner import assert_user_error, invoke
 
-runner = CliRunner()
 SWF = (
     "; MaxProcs: 8\n"
     "1 0 0 10 2 -1 -1 2 20 -1 1 1 1 -1 1 1 -1 -1\n"
     "2 5 0 20 4 -1 -1 4 30 -1 1 1 1 -1 1 1 -1 -1\n"
 )
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-def assert_user_error(code: int, output: str, *fragments: str) -> None:
-    """Exit status 2 and one ``error:`` line naming the problem, no traceback."""
-    assert code == 2, output
-    lines = [line for line in output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), output
-    for fragment in fragments:
-        assert fragment in lines[0], output
 
 
 def test_power_json() -> None:

@@ -8,16 +8,8 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from typer.testing import CliRunner
 
-from pmtwin.cli.main import app
-
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+from tests.cli._runner import invoke
 
 
 def test_neutral_slurm_mode_equals_the_canonical_replay(traces_dir: Path, tmp_path: Path) -> None:

@@ -50,3 +50,18 @@ def test_power_cap_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert peak["budget-4.5MW"] <= 4.5 < peak["uncapped"]
     assert peak["both"] <= 4.5
     assert gpu_mwh["gpu-200W"] < gpu_mwh["uncapped"]
+
+
+def test_network_upgrade_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["network_upgrade_what_if.py", "--out", str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / "network_upgrade_what_if.py"), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "hpl:hpl", "train:cosmoflow", "train:deepcam", "train:llm", "perlmutter-2021", "perlmutter",
+    ]  # fmt: skip
+    run_h = {line.split()[0]: (float(line.split()[2]), float(line.split()[5])) for line in lines[:4]}
+    # every job runs faster with four 200 Gb/s NICs per GPU node than with two 100 Gb/s NICs
+    assert all(today < then for then, today in run_h.values())
+    makespan = [float(line.split()[2]) for line in lines[4:]]
+    assert makespan[1] < makespan[0]

@@ -8,13 +8,14 @@ that start-up stays fast.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pmtwin.cli._guard import guard as _guard
 from pmtwin.cli._progress import terminal_progress
+from pmtwin.cli.perf_cmds import calibrate, predict_app
 
 if TYPE_CHECKING:
     from pmtwin.runs import RunResult
@@ -29,6 +30,8 @@ app = typer.Typer(
 )
 machine_app = typer.Typer(help="System descriptions: list them, show one.", no_args_is_help=True)
 app.add_typer(machine_app, name="machine")
+app.add_typer(predict_app, name="predict")
+app.command()(calibrate)
 
 POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
 SCHEDULER_HELP = "Slurm mode: a TOML file with a [scheduler] table (docs/slurm-scheduling.md)."
@@ -69,8 +72,6 @@ ResolutionOpt = Annotated[
 NoPowerOpt = Annotated[
     bool, typer.Option("--no-power", help="Skip the power model (no power series or summary).")
 ]
-T = TypeVar("T")
-USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
 MAX_DAYS = 3650.0
 """Ten years of the default workload (about ten million jobs) fit this command's memory comfortably."""
 MAX_UNITS = 2**40
@@ -138,7 +139,9 @@ def replay(
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
     trace_format: Annotated[
         str,
-        typer.Option("--format", help="auto, swf, sacct, parquet or alibaba (auto: by name and content)."),
+        typer.Option(
+            "--format", help="auto, swf, sacct, parquet, alibaba or apps (auto: by name and content)."
+        ),
     ] = "auto",
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/TRACE-POLICY).")] = None,
     machine: Annotated[
@@ -263,6 +266,12 @@ def machine_list() -> None:
 def machine_show(
     name: Annotated[str, typer.Argument(help="System name or TOML path.")] = "perlmutter",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    headline: Annotated[
+        bool,
+        typer.Option(
+            "--headline", help="Explain the headline figures (the '4 exaflops', FP64, predicted HPL)."
+        ),
+    ] = False,
 ) -> None:
     """Node, GPU and CPU counts, memory, and peak FLOP/s per precision derived from the devices."""
     import json
@@ -270,6 +279,13 @@ def machine_show(
     from pmtwin.machine import load_system, machine_summary, render_machine
 
     system = _guard(lambda: load_system(name))
+    if headline:
+        from pmtwin.perf.headline import headline as headline_figures
+
+        figures = _guard(lambda: headline_figures(system))
+        text = json.dumps(figures, indent=2) if as_json else "\n".join(figures["explanation"])
+        typer.echo(text)
+        return
     if as_json:
         typer.echo(json.dumps(machine_summary(system), indent=2))
         return
@@ -354,17 +370,6 @@ def _power(
         except ValueError:
             temperature = Path(outdoor)
     return PowerOptions(not no_power, cap_mw, gpu_cap_w, temperature, resolution)
-
-
-def _guard(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except USER_ERRORS as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except MemoryError:
-        typer.echo("error: out of memory: ask for a smaller run (fewer days or jobs)", err=True)
-        raise typer.Exit(2) from None
 
 
 def _report(result: RunResult, title: str, quiet: bool) -> None:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
     from rich.table import Table
 
-    from pmtwin.physics.validation import ValidationRow
+    from pmtwin.perf.prediction import Prediction, ValidationRow
 
 _DURATION_UNITS_S = (("d", 86400.0), ("h", 3600.0), ("min", 60.0))
 """Largest first: a duration is shown in the largest unit it reaches."""
@@ -120,4 +120,25 @@ def render_validation(rows: Sequence[ValidationRow]) -> Table:
             row.name, f"{row.predicted:,.1f}", f"{row.published:,.1f}", row.unit, f"{row.error_pct:+.1f} %",
             f"±{row.target_pct:g} %", "yes" if met else "no",
         )  # fmt: skip
+    return table
+
+
+def render_prediction(prediction: Prediction) -> Table:
+    """``pmtwin predict``: the run time, its breakdown, the model's figures and notes."""
+    from rich.table import Table
+
+    p = prediction
+    table = Table(
+        title=f"{p.app} on {p.nodes:,} {p.node_type} nodes of {p.machine}: {p.run_s:,.1f} s"
+        f" ({p.run_s / 3600:,.2f} h)",
+        caption="\n".join(p.notes) or None,
+    )
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for name, seconds in p.breakdown.items():
+        table.add_row(name, f"{seconds:,.3f}")
+    for name, value in p.figures.items():
+        table.add_row(name, f"{value:,.6g}")
+    for name, value in p.inputs.items():
+        table.add_row(f"input {name}", str(value))
     return table

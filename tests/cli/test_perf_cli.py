@@ -1,0 +1,96 @@
+"""The performance commands of pmtwin (docs/performance.md): ``predict``, ``machine show --headline``,
+``calibrate``, and the HPL rows of ``validate``, through the runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pmtwin.machine import load_system
+from pmtwin.perf.hpl import predict_hpl
+from tests.cli._runner import assert_user_error, invoke
+
+
+def test_predict_hpl_json_has_rmax() -> None:
+    code, output = invoke("predict", "hpl", "--machine", "perlmutter-2021", "--nodes", "1536", "--json")
+    assert code == 0, output
+    data = json.loads(output)
+    expected = predict_hpl(load_system("perlmutter-2021"), None, 1536)
+    assert data["rmax_pflops"] == expected.figures["rmax_pflops"]
+    assert {key: data[key] for key in expected.figures} == expected.figures
+    assert data["run_s"] == expected.run_s and data["nodes"] == 1536 and data["app"] == "hpl"
+    assert set(data["breakdown"]) == {"update_s", "panel_and_broadcast_exposed_s", "row_swaps_s"}
+
+
+def test_predict_hpl_defaults_to_every_node_and_takes_parameters() -> None:
+    code, output = invoke("predict", "hpl", "--json", "--set", "block_size=384")
+    assert code == 0, output
+    data = json.loads(output)
+    assert data["machine"] == "perlmutter" and data["nodes"] == 1536 and data["inputs"]["block_size"] == 384
+
+
+def test_predict_hpl_table() -> None:
+    code, output = invoke("predict", "hpl", "--machine", "perlmutter-2021", "--nodes", "16")
+    assert code == 0, output
+    assert "rmax_pflops" in output and "row_swaps_s" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("predict", "hpl", "--set", "nb=2"), ("unknown parameter 'nb'",)),
+        (("predict", "hpl", "--set", "n"), ("--set 'n'", "KEY=VALUE")),
+        (("predict", "hpl", "--machine", "nowhere"), ("nowhere",)),
+        (("predict", "hpl", "--nodes", "5000"), ("nodes must be 1..1536",)),
+        (("predict", "hpl", "--node-type", "cpu"), ("has no GPUs",)),
+    ],
+)
+def test_predict_user_errors(args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+    assert_user_error(*invoke(*args), *fragments)
+
+
+def test_headline_explains_four_exaflops() -> None:
+    code, output = invoke("machine", "show", "perlmutter-2021", "--headline")
+    assert code == 0, output
+    assert "6,144 GPUs x 624 TFLOP/s" in output and "3.83 EFLOP/s" in output
+    assert "6,159 x 624 TFLOP/s = 3.84 EFLOP/s" in output and "15 are unexplained" in output
+    assert "Published: 70.87 PFLOP/s" in output
+    code, output = invoke("machine", "show", "perlmutter-2021", "--headline", "--json")
+    data = json.loads(output)
+    assert data["gpu_count"] == 6144 and data["announced_gpu_count"] == 6159
+    assert data["ai_fp16_sparse_eflops"] == pytest.approx(6144 * 624e-6)
+    assert data["ai_fp16_dense_eflops"] == pytest.approx(6144 * 312e-6)
+    assert data["announced_gpus_ai_fp16_sparse_eflops"] == pytest.approx(6159 * 624e-6)
+    hpl = data["hpl"]
+    assert hpl["nodes"] == 1536 and hpl["published_rmax_pflops"] == 70.87
+    expected = predict_hpl(load_system("perlmutter-2021"), None, 1536).figures["rmax_pflops"]
+    assert hpl["rmax_pflops"] == pytest.approx(expected)
+
+
+def test_headline_today_counts_every_gpu() -> None:
+    code, output = invoke("machine", "show", "perlmutter", "--headline", "--json")
+    assert code == 0, output
+    data = json.loads(output)
+    assert data["gpu_count"] == 7168 and data["hpl"]["all_gpu_nodes"] == 1792
+    assert data["hpl"]["published_rmax_pflops"] is None
+
+
+def test_validate_lists_the_hpl_runs() -> None:
+    code, output = invoke("validate", "--json")
+    assert code == 0, output
+    rows = {row["name"]: row for row in json.loads(output)}
+    hpl = [row for name, row in rows.items() if name.startswith("HPL Rmax")]
+    assert [row["published"] for row in hpl] == [64.59, 70.87]
+    assert all(abs(row["error_pct"]) <= row["target_pct"] == 3.0 for row in hpl)
+
+
+def test_replay_of_application_jobs(tmp_path: Path) -> None:
+    jobs = tmp_path / "hpl.toml"
+    jobs.write_text('[[jobs]]\napp = "hpl"\nnodes = 128\ncount = 2\n', encoding="utf-8")
+    out = str(tmp_path / "r")
+    code, output = invoke("replay", str(jobs), "--machine", "perlmutter", "--out", out, "--quiet")
+    assert code == 0, output
+    assert (tmp_path / "r" / "jobs.parquet").exists()
+    assert_user_error(*invoke("replay", str(jobs), "--out", str(tmp_path / "r2")), "give --machine")
