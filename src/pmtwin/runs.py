@@ -154,8 +154,6 @@ def _check_replay_options(
         (tz is not None and fmt != "sacct", "--tz applies to sacct output only"),
         (skip_bad_lines and fmt == "parquet", "--skip-bad-lines applies to text traces (SWF, sacct)"),
         (fmt == "alibaba" and machine is None, "an Alibaba pod trace replays onto a machine: give --machine"),
-        (fmt == "apps" and machine is None,
-         "jobs driven by application models run on a machine model: give --machine"),
         (skip_bad_lines and fmt == "apps", "--skip-bad-lines applies to text traces (SWF, sacct)"),
     )  # fmt: skip
     for refused, why in refusals:

@@ -94,3 +94,34 @@ def test_replay_of_application_jobs(tmp_path: Path) -> None:
     assert code == 0, output
     assert (tmp_path / "r" / "jobs.parquet").exists()
     assert_user_error(*invoke("replay", str(jobs), "--out", str(tmp_path / "r2")), "give --machine")
+
+
+def test_headline_of_a_machine_without_gpus(tmp_path: Path) -> None:
+    system = tmp_path / "cpu-only.toml"
+    system.write_text(
+        'name = "cpu-only"\ndescription = "CPU nodes"\nsource = "test"\n[[node_types]]\nname = "cpu"\n'
+        'count = 16\ncpu = "EPYC-7763"\ncpus_per_node = 2\nddr_gb = 512\nnics_per_node = 1\n'
+        'nodes_per_cabinet = 16\n'
+        'source = "test"\n[partitions.cpu]\nnode_types = ["cpu"]\n',
+        encoding="utf-8",
+    )
+    code, output = invoke("machine", "show", str(system), "--headline")
+    assert code == 0, output
+    assert "no GPUs in a batch partition" in output and "EFLOP/s" not in output
+    assert_user_error(*invoke("predict", "hpl", "--machine", str(system)), "no 'gpu' partition")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("predict", "train", "--model", "bogus"), ("unknown train model 'bogus'",)),
+        (("predict", "train", "--model", "llm"), ("missing parameter(s) params_b, tokens_b",)),
+        (("predict", "train", "--model", "deepcam", "--node-type", "gpu-80gb"), ("nodes must be 1..256",)),
+        (("predict", "train", "--model", "llm", "--nodes", "4", "--set", "params_b=inf"),
+         ("'params_b' must be a positive number",)),
+        (("predict", "desi", "--set", "nights=3"), ("DESI exposure: unknown parameter 'nights'",)),
+        (("calibrate", "--device", "tpu"), ("tpu",)),
+    ],
+)
+def test_model_user_errors(args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+    assert_user_error(*invoke(*args), *fragments)

@@ -90,7 +90,14 @@ def test_machine_changes_the_run_time(tmp_path: Path) -> None:
             "jobs[1]: hpl: unknown parameter 'nb'",
         ),
         ('[[jobs]]\napp = "hpl"\nnodes = 4\nnode_type = "login"\n', PerfModelError, "jobs[0]"),
-        ("jobs = []\n", MachineConfigError, "jobs"),
+        ("jobs = []\n", MachineConfigError, "no [[jobs]] entries"),
+        ('[[jobs]]\napp = "train"\nnodes = 4\n', PerfModelError, "jobs[0]: train: give params.model"),
+        (
+            '[[jobs]]\napp = "desi"\nnodes = 10\nparams = { mode = "night" }\n',
+            PerfModelError,
+            "jobs[0]: a DESI night is a workflow of many jobs",
+        ),
+        ('[[jobs]]\napp = "hpl"\nnodes = 4\nnode_type = "gpu-9"\n', PerfModelError, "no node type 'gpu-9'"),
     ],
 )
 def test_bad_entries_name_file_and_entry(
@@ -105,3 +112,11 @@ def test_bad_entries_name_file_and_entry(
 def test_replay_needs_a_machine(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="give --machine"):
         replay(write(tmp_path, HPL_JOBS), out_dir=tmp_path / "run")
+
+
+def test_a_job_holds_the_nodes_its_model_used(tmp_path: Path) -> None:
+    # a DESI exposure on the 10-node realtime pool runs as one 5-node job (desispec's cap)
+    path = write(tmp_path, '[[jobs]]\napp = "desi"\nnodes = 10\ncount = 2\ninterval_s = 900\n')
+    jobs = read_app_jobs(path, load_system("perlmutter")).jobs
+    assert list(jobs.size) == [5, 5]
+    assert {jobs.power_class_names[c] for c in jobs.power_class} == {"gpu_memory_bound"}

@@ -127,10 +127,14 @@ def test_bad_requests_raise(perlmutter: Machine) -> None:
         predict_desi(perlmutter, None, 10, {"exposure": 3})
     with pytest.raises(PerfModelError, match="'nights' must be int"):
         predict_desi(perlmutter, None, 10, {"mode": "year", "nights": "242"})
-    with pytest.raises(PerfModelError, match="'nights' must be positive"):
+    with pytest.raises(PerfModelError, match="'nights' must be a positive number"):
         predict_desi(perlmutter, None, 10, {"mode": "year", "nights": 0})
-    with pytest.raises(PerfModelError, match="'mode' must be str"):
+    with pytest.raises(PerfModelError, match="unknown mode 3"):
         predict_desi(perlmutter, None, 10, {"mode": 3})
+    with pytest.raises(PerfModelError, match="DESI exposure: unknown parameter 'nights'"):
+        predict_desi(perlmutter, None, 10, {"nights": 5})
+    with pytest.raises(PerfModelError, match="'exposure_interval_s' must be a positive number, not nan"):
+        predict_desi(perlmutter, None, 10, {"mode": "night", "exposure_interval_s": float("nan")})
     with pytest.raises(PerfModelError, match="nodes must be"):
         predict_desi(perlmutter, None, 0, {})
     with pytest.raises(PerfModelError, match="no node type"):

@@ -100,7 +100,7 @@ def test_unknown_benchmark(pm2021: Machine) -> None:
 
 
 def test_larger_message_longer_allreduce(pm2021: Machine) -> None:
-    perf = gpu_node(pm2021, None)
+    perf = gpu_node(pm2021, None, 1)
     assert dp_allreduce_s(perf, 2e8, 4, 64) > dp_allreduce_s(perf, 1e8, 4, 64) > 0
 
 

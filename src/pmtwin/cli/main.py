@@ -134,7 +134,11 @@ def simulate(
 @app.command()
 def replay(
     trace: Annotated[
-        Path, typer.Argument(help="Trace: SWF (.swf, .swf.gz), sacct --parsable2, Parquet, Alibaba pods.")
+        Path,
+        typer.Argument(
+            help="Trace: SWF (.swf, .swf.gz), sacct --parsable2, Parquet, Alibaba pods, or a TOML file of"
+            " jobs driven by application models (docs/performance.md)."
+        ),
     ],
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
     trace_format: Annotated[
@@ -152,7 +156,7 @@ def replay(
         ),
     ] = None,
     partition: Annotated[
-        str | None, typer.Option(help="Partition an SWF trace runs on, with --machine [default: cpu].")
+        str | None, typer.Option(help="Partition an SWF trace runs on, with --machine (default: cpu).")
     ] = None,
     capacity: Annotated[
         int | None,
@@ -162,7 +166,7 @@ def replay(
             max=MAX_UNITS,
         ),
     ] = None,
-    tz: Annotated[str | None, typer.Option(help="Time zone of sacct timestamps [default: UTC].")] = None,
+    tz: Annotated[str | None, typer.Option(help="Time zone of sacct timestamps (default: UTC).")] = None,
     skip_bad_lines: Annotated[
         bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")
     ] = False,
@@ -298,7 +302,7 @@ def machine_show(
 def machine_from_slurm(
     slurm_conf: Annotated[Path, typer.Argument(help="A slurm.conf: its NodeName and PartitionName lines.")],
     name: Annotated[
-        str | None, typer.Option(help="Machine name [default: the file's ClusterName, else its name].")
+        str | None, typer.Option(help="Machine name (default: the file's ClusterName, else its name).")
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write a system TOML for --machine and `machine show`.")

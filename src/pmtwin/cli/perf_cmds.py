@@ -21,7 +21,7 @@ predict_app = typer.Typer(
 
 MachineOpt = Annotated[str, typer.Option("--machine", help="System name or TOML path.")]
 NodeTypeOpt = Annotated[
-    str | None, typer.Option("--node-type", help="Node type [default: the GPU partition's first].")
+    str | None, typer.Option("--node-type", help="Node type (default: the GPU partition's first).")
 ]
 SetOpt = Annotated[
     list[str] | None,
@@ -33,7 +33,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the prediction as a
 @predict_app.command("hpl")
 def predict_hpl_cmd(
     machine: MachineOpt = "perlmutter",
-    nodes: Annotated[int | None, typer.Option(help="Nodes [default: every node of the node type].")] = None,
+    nodes: Annotated[int | None, typer.Option(help="Nodes (default: every node of the node type).")] = None,
     node_type: NodeTypeOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -47,7 +47,7 @@ def predict_train_cmd(
     model: Annotated[str, typer.Option(help="cosmoflow, deepcam, opencatalyst or llm.")] = "cosmoflow",
     machine: MachineOpt = "perlmutter",
     nodes: Annotated[
-        int | None, typer.Option(help="Nodes [default: the published run's, for MLPerf HPC models].")
+        int | None, typer.Option(help="Nodes (default: the published run's, for MLPerf HPC models).")
     ] = None,
     node_type: NodeTypeOpt = None,
     set_: SetOpt = None,
@@ -61,7 +61,10 @@ def predict_train_cmd(
 def predict_desi_cmd(
     mode: Annotated[str, typer.Option(help="exposure, night or year.")] = "exposure",
     machine: MachineOpt = "perlmutter",
-    nodes: Annotated[int, typer.Option(help="GPU nodes (the realtime queue holds 10).")] = 10,
+    nodes: Annotated[
+        int,
+        typer.Option(help="Nodes: the realtime pool (exposure, night; NERSC's holds 10), or all (year)."),
+    ] = 10,
     node_type: NodeTypeOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
@@ -74,7 +77,7 @@ def calibrate(
     device: Annotated[str, typer.Option(help="cpu, gpu (through PyTorch) or auto.")] = "auto",
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes: a smoke test in seconds.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write the measured device spec (TOML) here.")] = None,
-    as_json: JsonOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the measurements as JSON.")] = False,
 ) -> None:
     """Micro-benchmarks on this machine (GEMM per precision, memory bandwidth): a measured device spec."""
     from pmtwin.perf.calibrate import calibration_toml, run_calibration

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from pmtwin.machine.devices import CONFIG
 from pmtwin.machine.errors import parse_toml, read_config_text, validate_config
@@ -60,8 +60,14 @@ class AppJobsFile(BaseModel):
 
     model_config = CONFIG
 
-    jobs: tuple[AppJob, ...] = Field(min_length=1, strict=False)
+    jobs: tuple[AppJob, ...] = Field(strict=False)
     requested_margin: float = Field(default=DEFAULT_REQUESTED_MARGIN, ge=1, strict=False)
+
+    @model_validator(mode="after")
+    def _some_jobs(self) -> AppJobsFile:
+        if not self.jobs:
+            raise ValueError("no [[jobs]] entries")
+        return self
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,11 @@ def _predict_entry(label: str, index: int, entry: AppJob, machine: Machine) -> P
     try:
         prediction = predict(entry.app, machine, entry.node_type, entry.nodes, entry.params)
         _partition(prediction, machine)
+        if prediction.app == "desi" and prediction.inputs.get("mode") == "night":
+            raise PerfModelError("a DESI night is a workflow of many jobs: use mode exposure or year")
         return prediction
-    except (PerfModelError, KeyError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
-        raise PerfModelError(f"{label}: jobs[{index}]: {message}") from None
+    except PerfModelError as exc:
+        raise PerfModelError(f"{label}: jobs[{index}]: {exc}") from None
 
 
 def _job_table(spec: AppJobsFile, predictions: tuple[Prediction, ...], machine: Machine) -> JobTable:
@@ -111,7 +118,7 @@ def _job_table(spec: AppJobsFile, predictions: tuple[Prediction, ...], machine: 
         "requested_s": np.array(
             [_requested_s(e, p, spec.requested_margin) for e, p in zip(entries, predictions, strict=True)]
         ),
-        "size": np.array([e.nodes for e in entries], np.int64),
+        "size": np.array([p.nodes for p in predictions], np.int64),
         "user": np.array([e.user for e in entries], np.int64),
         "partition": np.array([partitions.index(_partition(p, machine)) for p in predictions], np.int32),
         "constraint": np.array([constraints.index(_constraint(p, machine)) for p in predictions], np.int32),

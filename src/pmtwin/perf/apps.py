@@ -11,8 +11,6 @@ from pmtwin.perf.node import PerfModelError
 from pmtwin.perf.prediction import Prediction
 
 APPS = ("hpl", "train", "desi")
-MLPERF_MODELS = ("cosmoflow", "deepcam", "opencatalyst")
-"""The MLPerf HPC v1.0 benchmarks the training model reproduces (reference sheet section 2)."""
 
 
 def predict(
@@ -39,11 +37,15 @@ def default_nodes(app: str, machine: Machine, node_type: str | None, params: Map
     """Nodes when a user gives none: every node of the node type for HPL, the published run's for an
     MLPerf HPC model; other models need an explicit count."""
     if app == "hpl":
-        from pmtwin.perf.params import default_gpu_node_type
+        from pmtwin.perf.params import node_type_of
 
-        return machine.node_type(node_type or default_gpu_node_type(machine)).count
-    if app == "train" and params.get("model") in MLPERF_MODELS:
-        from pmtwin.perf.training import predict_mlperf
+        return node_type_of(machine, node_type).count
+    if app == "train":
+        from pmtwin.perf.training import predict_mlperf, predict_train
+        from pmtwin.perf.training_mlperf import BENCHMARKS
 
-        return predict_mlperf(machine, str(params["model"]), None, node_type).nodes
-    raise PerfModelError(f"{app}: give the number of nodes")
+        model = params.get("model")
+        if model in BENCHMARKS:
+            return predict_mlperf(machine, str(model), None, node_type).nodes
+        predict_train(machine, node_type, 1, params)  # an unknown model or parameter is the first error
+    raise PerfModelError(f"{app}: give the number of nodes (--nodes)")

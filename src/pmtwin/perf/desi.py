@@ -36,15 +36,21 @@ from pmtwin.perf.desi_workflow import (
     replay_workflow,
 )
 from pmtwin.perf.node import PerfModelError
-from pmtwin.perf.params import check_params, default_gpu_node_type
+from pmtwin.perf.params import check_nodes, check_params, node_type_of
 from pmtwin.perf.prediction import Prediction
 
 __all__ = ["WorkflowStep", "desi_night_workflow", "predict_desi"]
 
 APP = "desi"
 SECONDS_PER_DAY = 86400.0
-INT_KEYS = ("exposures", "nights", "frames_per_exposure", "baseline_nodes")
-FLOAT_KEYS = ("exposure_interval_s",)
+MODE_KEYS: Mapping[str, Mapping[str, type]] = MappingProxyType(
+    {
+        "exposure": {"frames_per_exposure": int},
+        "night": {"exposures": int, "frames_per_exposure": int, "exposure_interval_s": float},
+        "year": {"nights": int, "exposures": int, "frames_per_exposure": int, "baseline_nodes": int},
+    }
+)
+"""The parameters each mode takes besides ``mode``, and their types."""
 BUDGET_NOTE = (
     "Run times outside extraction come from desispec's walltime requests (tilenight 140 frames per "
     "node-hour x timefactor; Redrock and calibration requests): upper bounds, so answers lean slow."
@@ -58,31 +64,19 @@ def predict_desi(
     module docstring for the modes and their keys. Unknown modes and keys, and wrong types, raise
     ``PerfModelError`` naming them."""
     options = _validated(params)
-    node_type = node_type or default_gpu_node_type(machine)
+    kind = node_type_of(machine, node_type)
     config = load_desi_params()
-    rates = node_rates(machine, node_type, config)
-    _check_nodes(machine, node_type, nodes)
+    rates = node_rates(machine, kind.name, config)
+    check_nodes("DESI", machine, kind, nodes)
     mode = str(options.pop("mode", "exposure"))
     return MODES[mode](machine, rates, nodes, options, config)
 
 
 def _validated(params: Mapping[str, Any]) -> dict[str, Any]:
-    accepted: dict[str, type] = {"mode": str, **dict.fromkeys(INT_KEYS, int)}
-    accepted |= dict.fromkeys(FLOAT_KEYS, float)
-    options = check_params("DESI", params, accepted)
-    mode = options.get("mode", "exposure")
-    if mode not in MODES:
-        raise PerfModelError(f"DESI: unknown mode {mode!r} (known: {', '.join(MODES)})")
-    for key, value in options.items():
-        if key != "mode" and value <= 0:
-            raise PerfModelError(f"DESI: parameter {key!r} must be positive, got {value!r}")
-    return options
-
-
-def _check_nodes(machine: Machine, node_type: str, nodes: int) -> None:
-    count = machine.node_type(node_type).count
-    if type(nodes) is not int or not 1 <= nodes <= count:
-        raise PerfModelError(f"DESI: nodes must be an integer in 1..{count} ({node_type}), got {nodes!r}")
+    mode = params.get("mode", "exposure")
+    if not isinstance(mode, str) or mode not in MODE_KEYS:
+        raise PerfModelError(f"DESI: unknown mode {mode!r} (known: {', '.join(MODE_KEYS)})")
+    return check_params(f"DESI {mode}", params, {"mode": str, **MODE_KEYS[mode]})
 
 
 def _prediction(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pmtwin.machine.system import Machine, NodeType
 from pmtwin.perf.desi_params import DesiParams, Pipeline
 from pmtwin.perf.node import PerfModelError, node_perf
+from pmtwin.perf.params import node_type_of
 
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_MINUTE = 60.0
@@ -60,11 +61,7 @@ class NodeRates:
 
 def node_rates(machine: Machine, node_type: str, params: DesiParams) -> NodeRates:
     """The DESI throughput of one node of ``node_type`` on ``machine``."""
-    try:
-        kind = machine.node_type(node_type)
-    except KeyError:
-        known = ", ".join(t.name for t in machine.node_types)
-        raise PerfModelError(f"{machine.name}: no node type {node_type!r} (known: {known})") from None
+    kind = node_type_of(machine, node_type)
     if kind.gpus_per_node > 0:
         extraction_fpnh, scaling = _gpu_extraction_fpnh(machine, kind, params)
         partition, power_class = "gpu", GPU_SCIENCE_POWER_CLASS

@@ -10,14 +10,13 @@ from pmtwin.machine.summary import compute_node_types, peak_flops
 from pmtwin.machine.system import Machine
 from pmtwin.perf.hpl import predict_hpl
 from pmtwin.perf.params import default_gpu_node_type
+from pmtwin.perf.validation import published_hpl_run
 
 ANNOUNCED_GPUS = 6159
 """NVIDIA's GPU count in the May 2021 announcement (reference sheet section 1: slashgear; disagrees
 with 6,144 = 1,536 x 4)."""
 ANNOUNCED_AI_EFLOPS = 4.0
 """"Nearly four exaflops" of mixed-precision AI performance (reference sheet section 2)."""
-TOP500_RMAX_PFLOPS = {"perlmutter-2021": (70.87, "TOP500 November 2021, 1,536 nodes")}
-"""Published Rmax by machine, where one matches the machine's GPU nodes (reference sheet section 2)."""
 DECIMALS = 6
 
 
@@ -51,7 +50,7 @@ def _hpl(machine: Machine) -> dict[str, Any]:
     """HPL on every node of the default GPU node type."""
     node_type = machine.node_type(default_gpu_node_type(machine))
     prediction = predict_hpl(machine, node_type.name, node_type.count)
-    published = TOP500_RMAX_PFLOPS.get(machine.name)
+    published = published_hpl_run(machine.name, node_type.count)
     gpu_types, _ = compute_node_types(machine)
     return {
         "node_type": node_type.name,
@@ -60,13 +59,16 @@ def _hpl(machine: Machine) -> dict[str, Any]:
         "rmax_pflops": round(prediction.figures["rmax_pflops"], DECIMALS),
         "efficiency_of_fp64_tensor_peak": round(prediction.figures["efficiency_of_rpeak"], DECIMALS),
         "run_min": round(prediction.run_s / 60.0, DECIMALS),
-        "published_rmax_pflops": None if published is None else published[0],
-        "published_source": None if published is None else published[1],
+        "published_rmax_pflops": None if published is None else published.rmax_pflops,
+        "published_source": None if published is None else published.label,
     }
 
 
 def _explanation(figures: dict[str, Any], per_gpu_sparse_tf: float) -> list[str]:
     f, tf = figures, f"{per_gpu_sparse_tf:,.0f} TFLOP/s"
+    cpu_line = f"FP64 on CPUs: {f['cpu_fp64_pflops']:.1f} PFLOP/s."
+    if f["gpu_count"] == 0:
+        return [f"{f['machine']} has no GPUs in a batch partition: no AI peak and no GPU HPL.", cpu_line]
     lines = [
         f"AI peak: {f['gpu_count']:,} GPUs x {tf} (FP16/BF16 tensor cores with 2:4 sparsity)"
         f" = {f['ai_fp16_sparse_eflops']:.2f} EFLOP/s; dense FP16 gives half,"

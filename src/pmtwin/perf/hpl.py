@@ -6,7 +6,7 @@ m = N - j NB. Per GPU, with mp = m / P rows and mq = m / Q columns of it:
 
 - update: 2 mp mq NB FLOP of DGEMM at the sustained rate;
 - panel: NB pivot searches, each an allreduce down the process column (ceil(log2 P) latencies), plus
-  the memory-bound factorisation (``panel_bytes_per_flop`` x mp NB^2 bytes of HBM traffic);
+  the memory-bound factorisation (``panel_bytes_per_element_column`` x mp NB^2 bytes of HBM traffic);
 - broadcast of the factorised panel (8 mp NB bytes) along the process row;
 - row swaps and the U broadcast (``row_swap_factor`` x 8 NB mq bytes) down the process column.
 
@@ -30,7 +30,7 @@ from pmtwin.machine.devices import CONFIG
 from pmtwin.machine.errors import load_config
 from pmtwin.machine.system import Machine
 from pmtwin.perf.node import Link, NodePerf, PerfModelError, node_perf
-from pmtwin.perf.params import check_params, default_gpu_node_type
+from pmtwin.perf.params import check_nodes, check_params, node_type_of
 from pmtwin.perf.prediction import Prediction
 
 HPL_FILE = "hpl.toml"
@@ -47,7 +47,7 @@ class HplParams(BaseModel):
     memory_fraction: float = Field(gt=0, le=1)
     sustained_clock_mhz: float = Field(gt=0)
     dgemm_efficiency: float = Field(gt=0, le=1)
-    panel_bytes_per_flop: float = Field(ge=0)
+    panel_bytes_per_element_column: float = Field(ge=0)
     row_swap_factor: float = Field(ge=0)
     source: str = Field(min_length=1)
 
@@ -87,9 +87,8 @@ def predict_hpl(
     ``n`` (problem size), ``block_size``, ``p`` and ``q`` (grid; both or neither)."""
     hpl = load_hpl_params() if hpl is None else hpl
     given = check_params("hpl", params or {}, {"n": int, "block_size": int, "p": int, "q": int})
-    kind = machine.node_type(node_type or default_gpu_node_type(machine))
-    if nodes < 1 or nodes > kind.count:
-        raise PerfModelError(f"hpl: nodes must be 1..{kind.count} on {machine.name}/{kind.name}, not {nodes}")
+    kind = node_type_of(machine, node_type)
+    check_nodes("hpl", machine, kind, nodes)
     perf = node_perf(machine, kind)
     if perf.gpus == 0:
         raise PerfModelError(f"hpl: {machine.name}/{kind.name} has no GPUs (the model is GPU HPL)")
@@ -157,7 +156,8 @@ def _step_times(
     m = n - np.arange(0, n, nb, dtype=np.float64)
     mp, mq = m / p, m / q
     update_s = 2.0 * mp * mq * nb / _gemm_rate_flops(perf, hpl)
-    panel_s = _hops(p) * nb * link.alpha_s + hpl.panel_bytes_per_flop * mp * nb * nb / perf.hbm_bytes_s
+    panel_bytes = hpl.panel_bytes_per_element_column * mp * nb * nb
+    panel_s = _hops(p) * nb * link.alpha_s + panel_bytes / perf.hbm_bytes_s
     bcast_s = _transfer_s(FP64_BYTES * mp * nb, q, link)
     swap_s = 2 * _transfer_s(hpl.row_swap_factor / 2 * FP64_BYTES * nb * mq, p, link)
     exposed_s = np.maximum(update_s, panel_s + bcast_s) - update_s

@@ -14,6 +14,9 @@ from pmtwin.machine.errors import load_config
 from pmtwin.machine.system import Machine, NodeType
 
 LINKS_FILE = "links.toml"
+GIB = 2**30
+"""Memory capacities are binary: the "40 GB" A100 holds 40 GiB (5 HBM2 stacks of 8 GiB; nvidia-smi
+reports 40,960 MiB), a "256 GB" node 8 x 32 GiB DIMMs. Bandwidths are decimal (GB/s = 1e9 B/s)."""
 
 GPU_PRECISION_FIELDS: dict[str, str] = {
     "fp64": "fp64_tflops",
@@ -79,6 +82,7 @@ class NodePerf:
     gpu_model: str | None
     gpu_peak_flops: dict[str, float]
     gpu_memory_bytes: float
+    """Per GPU, binary (``GIB`` per catalog GB)."""
     hbm_bytes_s: float
     boost_clock_mhz: float
     cpu_fp64_flops: float
@@ -133,11 +137,11 @@ def node_perf(machine: Machine, node_type: str | NodeType, links: Links | None =
         gpus=kind.gpus_per_node,
         gpu_model=None if gpu is None else gpu.model,
         gpu_peak_flops={} if gpu is None else _gpu_peaks(gpu),
-        gpu_memory_bytes=0.0 if gpu is None else gpu.memory_gb * 1e9,
+        gpu_memory_bytes=0.0 if gpu is None else gpu.memory_gb * GIB,
         hbm_bytes_s=0.0 if gpu is None else gpu.memory_bandwidth_gbs * 1e9,
         boost_clock_mhz=0.0 if gpu is None else gpu.boost_clock_mhz,
         cpu_fp64_flops=kind.cpus_per_node * cpu.fp64_tflops * 1e12,
-        ddr_bytes=(kind.ddr_gb or 0.0) * 1e9,
+        ddr_bytes=(kind.ddr_gb or 0.0) * GIB,
         ddr_bytes_s=kind.cpus_per_node * cpu.memory_bandwidth_gbs * 1e9,
         nvlink=_nvlink(gpu, kind, links),
         pcie=_pcie(gpu, links),

@@ -42,6 +42,8 @@ def predict_train(
     """A training job from a model description: ``params["model"]`` is one of the MLPerf benchmarks or
     ``"llm"``; the other keys are ``predict_llm``'s keyword arguments (none for the benchmarks)."""
     model = params.get("model")
+    if model is None:
+        raise PerfModelError(f"train: give params.model, one of {', '.join((*BENCHMARKS, 'llm'))}")
     rest = {key: value for key, value in params.items() if key != "model"}
     if model in BENCHMARKS:
         if rest:

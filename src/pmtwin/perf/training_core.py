@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pmtwin.machine.system import Machine
 from pmtwin.perf.collectives import allreduce_hierarchical
 from pmtwin.perf.node import NodePerf, PerfModelError, node_perf
+from pmtwin.perf.params import check_nodes, node_type_of
 from pmtwin.perf.training_params import KindParams, SystemParams
 
 BACKWARD_SHARE = 2.0 / 3.0
@@ -17,17 +18,11 @@ ACTIVATION_BYTES = {"fp16": 2.0, "bf16": 2.0, "tf32": 4.0, "fp32": 4.0, "fp64": 
 """Bytes of one activation element by the precision a network trains in."""
 
 
-def gpu_node(machine: Machine, node_type: str | None) -> NodePerf:
-    """The node type asked for, else the first of the machine's GPU partition; it must have GPUs."""
-    if node_type is None:
-        gpu_partition = machine.partitions.get("gpu")
-        if gpu_partition is None:
-            raise PerfModelError(f"{machine.name}: no 'gpu' partition; name a node type with GPUs")
-        node_type = gpu_partition.node_types[0]
-    try:
-        kind = machine.node_type(node_type)
-    except (KeyError, ValueError) as exc:
-        raise PerfModelError(f"{machine.name}: unknown node type {node_type!r}") from exc
+def gpu_node(machine: Machine, node_type: str | None, nodes: int) -> NodePerf:
+    """The node type asked for, else the first of the machine's GPU partition; it must have GPUs and
+    ``nodes`` of them."""
+    kind = node_type_of(machine, node_type)
+    check_nodes("train", machine, kind, nodes)
     perf = node_perf(machine, kind)
     if perf.gpus == 0:
         raise PerfModelError(f"{machine.name}/{perf.node_type}: training models need GPU nodes")

@@ -65,6 +65,12 @@ def shape(params: float, llm: LlmParams, layers: int | None, hidden: int | None,
     return layers, hidden
 
 
+def _given(model: dict[str, float | int | bool | None], key: str, default: int) -> int:
+    """The model's ``key`` as an int, ``default`` when not given."""
+    value = model[key]
+    return default if value is None else int(value)
+
+
 def _round_to(hidden: float, unit: float) -> int:
     return int(max(1, round(hidden / unit)) * unit)
 
@@ -73,23 +79,28 @@ def make_layout(
     perf: NodePerf, llm: LlmParams, nodes: int, model: dict[str, float | int | bool | None]
 ) -> Layout:
     """Check and complete a layout; an impossible one raises ``PerfModelError`` naming the problem."""
+    for key, value in model.items():
+        if not isinstance(value, bool | None) and not (math.isfinite(value) and value > 0):
+            raise PerfModelError(f"llm: {key} must be a positive number, not {value!r}")
     params, tokens = float(model["params_b"] or 0) * 1e9, float(model["tokens_b"] or 0) * 1e9
-    if params <= 0 or tokens <= 0:
-        raise PerfModelError("llm: params_b and tokens_b must be positive")
-    tp, pp = int(model["tp"] or 1), int(model["pp"] or 1)
+    tp, pp = _given(model, "tp", 1), _given(model, "pp", 1)
     gpus = nodes * perf.gpus
-    if tp < 1 or pp < 1 or gpus % (tp * pp):
+    if gpus % (tp * pp):
         raise PerfModelError(f"llm: tp x pp = {tp} x {pp} does not divide {gpus} GPUs ({nodes} nodes)")
     dp = gpus // (tp * pp)
     layers, hidden = shape(params, llm, _opt_int(model["layers"]), _opt_int(model["hidden"]), tp)
     if model["layers"] is None:  # a derived depth: the nearest multiple of the pipeline stages
         layers = max(pp, int(round(layers / pp)) * pp)
-    heads = max(1, int(hidden / llm.head_dim))
-    if layers % pp or heads % tp:
-        raise PerfModelError(f"llm: {layers} layers over pp={pp} or {heads} heads over tp={tp} do not divide")
-    seq_len = int(model["seq_len"] or llm.seq_len)
-    micro = int(model["micro_batch"] or llm.micro_batch)
-    sequences = int(model["global_batch"] or max(1, llm.global_batch_tokens // seq_len))
+    if hidden % llm.head_dim:
+        raise PerfModelError(f"llm: hidden = {hidden} is not a multiple of the head size {llm.head_dim:g}")
+    heads = int(hidden // llm.head_dim)
+    if layers % pp:
+        raise PerfModelError(f"llm: {layers} layers do not divide over pp = {pp} pipeline stages")
+    if heads % tp:
+        raise PerfModelError(f"llm: {heads} attention heads do not divide over tp = {tp} ranks")
+    seq_len = _given(model, "seq_len", llm.seq_len)
+    micro = _given(model, "micro_batch", llm.micro_batch)
+    sequences = _given(model, "global_batch", max(1, llm.global_batch_tokens // seq_len))
     if sequences % (dp * micro):
         raise PerfModelError(
             f"llm: global batch {sequences} is not a multiple of dp x micro_batch = {dp * micro}"
@@ -172,9 +183,7 @@ def predict_llm(
     """Train a GPT of ``params_b`` billion parameters on ``tokens_b`` billion tokens over ``nodes`` nodes
     with ``tp`` x ``pp`` x dp parallelism (dp fills the rest); ``global_batch`` in sequences."""
     config = load_training()
-    perf = gpu_node(machine, node_type)
-    if nodes < 1:
-        raise PerfModelError(f"llm: nodes must be at least 1, got {nodes}")
+    perf = gpu_node(machine, node_type, nodes)
     model: dict[str, float | int | bool | None] = {
         "params_b": params_b, "tokens_b": tokens_b, "tp": tp, "pp": pp, "layers": layers, "hidden": hidden,
         "seq_len": seq_len, "global_batch": global_batch, "micro_batch": micro_batch, "recompute": recompute,

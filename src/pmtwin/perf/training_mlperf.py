@@ -55,10 +55,8 @@ def predict_mlperf(
     """Time to train ``benchmark`` on ``nodes`` nodes (default: the published run's count)."""
     params = load_training()
     bench = benchmark_params(params, benchmark)
-    perf = gpu_node(machine, node_type)
     nodes = bench.nodes if nodes is None else nodes
-    if nodes < 1:
-        raise PerfModelError(f"{benchmark}: nodes must be at least 1, got {nodes}")
+    perf = gpu_node(machine, node_type, nodes)
     gpus = nodes * perf.gpus
     if gpus > bench.global_batch:
         raise PerfModelError(
@@ -162,7 +160,7 @@ def training_validation_rows() -> list[ValidationRow]:
     rows = []
     for benchmark in BENCHMARKS:
         prediction = predict_mlperf(machine, benchmark)
-        gpus = prediction.nodes * gpu_node(machine, None).gpus
+        gpus = prediction.nodes * gpu_node(machine, None, prediction.nodes).gpus
         rows.append(
             validation_row(
                 f"MLPerf HPC v1.0 {TITLES[benchmark]} time-to-train, {gpus:,} GPUs",

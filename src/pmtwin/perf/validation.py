@@ -20,20 +20,32 @@ class Top500Run:
     nodes: int
     rmax_pflops: float
 
+    @property
+    def label(self) -> str:
+        return f"TOP500 {self.list_name}, {self.nodes:,} nodes"
+
 
 TOP500_RUNS = (Top500Run("June 2021", 1424, 64.59), Top500Run("November 2021", 1536, 70.87))
-"""Reference sheet section 2: both runs on Phase 1 GPU nodes with Slingshot-10 (machine perlmutter-2021)."""
+"""Reference sheet section 2: both runs on Phase 1 GPU nodes with Slingshot-10."""
+TOP500_MACHINE = "perlmutter-2021"
+"""The system file of those GPU nodes."""
+
+
+def published_hpl_run(machine: str, nodes: int) -> Top500Run | None:
+    """The TOP500 run of ``nodes`` GPU nodes of ``machine``, if one was published."""
+    runs = [run for run in TOP500_RUNS if machine == TOP500_MACHINE and run.nodes == nodes]
+    return runs[0] if runs else None
 
 
 def hpl_rows() -> list[ValidationRow]:
     """Predicted HPL Rmax against TOP500, one row per run, with one set of parameters (hpl.toml)."""
-    machine = load_system("perlmutter-2021")
+    machine = load_system(TOP500_MACHINE)
     rows = []
     for run in TOP500_RUNS:
         predicted = predict_hpl(machine, None, run.nodes).figures["rmax_pflops"]
         rows.append(
             validation_row(
-                f"HPL Rmax, perlmutter-2021, {run.nodes:,} GPU nodes (TOP500 {run.list_name})",
+                f"HPL Rmax, {TOP500_MACHINE}, {run.nodes:,} GPU nodes (TOP500 {run.list_name})",
                 predicted,
                 run.rmax_pflops,
                 "PFLOP/s",
