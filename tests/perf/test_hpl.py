@@ -34,7 +34,7 @@ def reference_run_s(nodes: int, n: int, nb: int, p: int, q: int) -> float:
         panel = hops_p * nb * alpha + hpl.panel_bytes_per_element_column * (m / p) * nb * nb / 1555e9
         bcast = (8 * (m / p) * nb / bandwidth + hops_q * alpha) if q > 1 else 0.0
         swaps = (hpl.row_swap_factor * 8 * nb * (m / q) / bandwidth + 2 * hops_p * alpha) if p > 1 else 0.0
-        total += max(update, panel + bcast) + swaps
+        total += max(update + panel, bcast + swaps)
     return total
 
 
@@ -49,10 +49,34 @@ def test_run_time_matches_a_step_by_step_reference(nodes: int, n: int, p: int, q
 
 def test_top500_runs_within_three_percent_with_one_parameter_set() -> None:
     rows = hpl_rows()
-    assert [row.published for row in rows] == [64.59, 70.87]
+    assert [row.published for row in rows] == [64.59, 70.87, 44.12]
+    assert "(calibration run)" in rows[1].name and "JUWELS Booster" in rows[2].name
     assert all(row.unit == "PFLOP/s" and row.target_pct == 3.0 for row in rows)
-    assert [round(row.predicted, 2) for row in rows] == [65.07, 70.86]  # fixed parameters, golden values
+    assert [round(row.predicted, 2) for row in rows] == [65.96, 70.87, 43.49]  # golden values
     assert all(row.within_target for row in rows)
+
+
+def test_dgemm_efficiency_is_the_calibration_on_november_2021() -> None:
+    """hpl.toml's dgemm_efficiency, to its 4 decimals, is the one that gives November 2021's 70.87 PF."""
+    hpl = load_hpl_params()
+
+    def rmax(efficiency: float) -> float:
+        params = hpl.model_copy(update={"dgemm_efficiency": efficiency})
+        return predict_hpl(PM2021, None, 1536, hpl=params).figures["rmax_pflops"]
+
+    low, high = 0.5, 1.0
+    for _ in range(50):
+        low, high = (low, (low + high) / 2) if rmax((low + high) / 2) > 70.87 else ((low + high) / 2, high)
+    assert hpl.dgemm_efficiency == round((low + high) / 2, 4)
+
+
+def test_the_network_upgrade_barely_moves_hpl() -> None:
+    """Two 100 Gb/s NICs per four GPUs already hide HPL's communication behind the GPUs' work (as the
+    published runs of Perlmutter and JUWELS Booster, 6.25 and 25 GB/s per GPU, agree within 3%)."""
+    then = predict_hpl(PM2021, None, 1536)
+    today = predict_hpl(load_system("perlmutter"), "gpu-40gb", 1536)
+    assert today.breakdown["network_exposed_s"] == 0.0 < then.breakdown["network_exposed_s"]
+    assert 0 < today.figures["rmax_pflops"] / then.figures["rmax_pflops"] - 1 < 0.01
 
 
 def test_problem_size_and_grid() -> None:
@@ -75,12 +99,10 @@ def test_figures_are_consistent() -> None:
     assert f["rmax_tflops_per_gpu"] <= f["dgemm_tflops_per_gpu"]
 
 
-def test_faster_network_helps_and_more_nodes_give_more_rmax() -> None:
-    today = predict_hpl(load_system("perlmutter"), "gpu-40gb", 1536)
-    then = predict_hpl(PM2021, None, 1536)
-    assert today.figures["rmax_pflops"] > then.figures["rmax_pflops"]  # 4 x 200 Gb/s vs 2 x 100 Gb/s
-    assert today.breakdown["update_s"] == then.breakdown["update_s"]  # same GPUs, same problem
-    assert predict_hpl(PM2021, None, 1424).figures["rmax_pflops"] < then.figures["rmax_pflops"]
+def test_more_nodes_give_more_rmax() -> None:
+    assert predict_hpl(PM2021, None, 1424).figures["rmax_pflops"] < predict_hpl(PM2021, None, 1536).figures[
+        "rmax_pflops"
+    ]
 
 
 @settings(max_examples=25, deadline=None)

@@ -1,5 +1,6 @@
 """The performance models' validation rows (``pmtwin validate``): predictions next to published
-measurements of Perlmutter (reference sheet, shared/reference/perlmutter.md, section 2)."""
+measurements of Perlmutter (reference sheet, shared/reference/perlmutter.md, section 2), and one of
+another system with Perlmutter's GPU node hardware (JUWELS Booster)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ TOP500_RUNS = (Top500Run("June 2021", 1424, 64.59), Top500Run("November 2021", 1
 """Reference sheet section 2: both runs on Phase 1 GPU nodes with Slingshot-10."""
 TOP500_MACHINE = "perlmutter-2021"
 """The system file of those GPU nodes."""
+CALIBRATION_RUN = "November 2021"
+"""The run hpl.toml's dgemm_efficiency is calibrated on: its row checks the calibration, not the model."""
+JUWELS_BOOSTER = Top500Run("November 2020", 936, 44.12)
+"""JUWELS Booster (Juelich), TOP500: 44.12 PF [2S: heise https://heise.de/-10438385; pcwelt, "44,1
+PFlops" with 3,744 A100 GPUs] on 3,744 / 4 = 936 nodes [D] of 4 A100 40 GB with 4 HDR200 (200 Gb/s)
+NICs each [1S: MLPerf HPC v1.0 system description HelmholtzAI/systems/juwelsbooster_gpu_n1024_*.json].
+Perlmutter's 40 GB GPU nodes of today have the same GPUs and the same 4 x 200 Gb/s per node; the
+InfiniBand and Slingshot latencies differ, which the model shows does not matter here (no exposed
+network time)."""
 
 
 def published_hpl_run(machine: str, nodes: int) -> Top500Run | None:
@@ -38,14 +48,16 @@ def published_hpl_run(machine: str, nodes: int) -> Top500Run | None:
 
 
 def hpl_rows() -> list[ValidationRow]:
-    """Predicted HPL Rmax against TOP500, one row per run, with one set of parameters (hpl.toml)."""
+    """Predicted HPL Rmax against TOP500 with one set of parameters (hpl.toml): Perlmutter's two 2021
+    runs (November calibrates the DGEMM efficiency), then JUWELS Booster."""
     machine = load_system(TOP500_MACHINE)
     rows = []
     for run in TOP500_RUNS:
         predicted = predict_hpl(machine, None, run.nodes).figures["rmax_pflops"]
+        calibration = " (calibration run)" if run.list_name == CALIBRATION_RUN else ""
         rows.append(
             validation_row(
-                f"HPL Rmax, {TOP500_MACHINE}, {run.nodes:,} GPU nodes (TOP500 {run.list_name})",
+                f"HPL Rmax, {TOP500_MACHINE}, {run.nodes:,} GPU nodes (TOP500 {run.list_name}){calibration}",
                 predicted,
                 run.rmax_pflops,
                 "PFLOP/s",
@@ -53,6 +65,18 @@ def hpl_rows() -> list[ValidationRow]:
                 f"TOP500 {run.list_name} (reference sheet section 2); model: docs/performance.md section 3",
             )
         )
+    juwels = predict_hpl(load_system("perlmutter"), "gpu-40gb", JUWELS_BOOSTER.nodes)
+    rows.append(
+        validation_row(
+            f"HPL Rmax, {JUWELS_BOOSTER.nodes} nodes of 4 A100 40 GB + 4 x 200 Gb/s (JUWELS Booster)",
+            juwels.figures["rmax_pflops"],
+            JUWELS_BOOSTER.rmax_pflops,
+            "PFLOP/s",
+            HPL_TARGET_PCT,
+            "TOP500 (heise; pcwelt) and MLPerf HPC v1.0 HelmholtzAI system description; see"
+            " perf/validation.py",
+        )
+    )
     return rows
 
 
