@@ -43,7 +43,7 @@ def test_predict_hpl_table() -> None:
         (("predict", "hpl", "--set", "nb=2"), ("unknown parameter 'nb'",)),
         (("predict", "hpl", "--set", "n"), ("--set 'n'", "KEY=VALUE")),
         (("predict", "hpl", "--machine", "nowhere"), ("nowhere",)),
-        (("predict", "hpl", "--nodes", "5000"), ("nodes must be 1..1536",)),
+        (("predict", "hpl", "--nodes", "5000"), ("nodes must be 1..1792 on the gpu partition",)),
         (("predict", "hpl", "--node-type", "cpu"), ("has no GPUs",)),
     ],
 )
@@ -73,7 +73,11 @@ def test_headline_today_counts_every_gpu() -> None:
     code, output = invoke("machine", "show", "perlmutter", "--headline", "--json")
     assert code == 0, output
     data = json.loads(output)
-    assert data["gpu_count"] == 7168 and data["hpl"]["all_gpu_nodes"] == 1792
+    assert data["gpu_count"] == 7168 and data["hpl"]["nodes"] == 1792
+    assert data["hpl"]["node_types"] == {"gpu-40gb": 1536, "gpu-80gb": 256}
+    assert data["hpl"]["rmax_pflops"] == pytest.approx(
+        predict_hpl(load_system("perlmutter"), None, 1792).figures["rmax_pflops"]
+    )
     assert data["hpl"]["published_rmax_pflops"] is None
 
 
@@ -125,3 +129,21 @@ def test_headline_of_a_machine_without_gpus(tmp_path: Path) -> None:
 )
 def test_model_user_errors(args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
     assert_user_error(*invoke(*args), *fragments)
+
+
+def test_headline_of_another_gpu_machine(tmp_path: Path) -> None:
+    """GPU nodes in a partition not called gpu: peaks yes, no announcement line (it is Perlmutter's), and
+    HPL needs a node type named."""
+    system = tmp_path / "accel.toml"
+    system.write_text(
+        'name = "accel"\ndescription = "GPUs elsewhere"\nsource = "test"\n[[node_types]]\nname = "a100"\n'
+        'count = 8\ncpu = "EPYC-7763"\ncpus_per_node = 1\ngpu = "A100-SXM4-40GB"\ngpus_per_node = 4\n'
+        'ddr_gb = 256\nnics_per_node = 4\nnic_bandwidth_gbit_s = 200\nnodes_per_cabinet = 8\n'
+        'source = "test"\n[partitions.accel]\nnode_types = ["a100"]\n',
+        encoding="utf-8",
+    )
+    code, output = invoke("machine", "show", str(system), "--headline")
+    assert code == 0, output
+    assert "32 GPUs x 624 TFLOP/s" in output and "6,159" not in output and "HPL: not predicted" in output
+    code, output = invoke("predict", "hpl", "--machine", str(system), "--node-type", "a100", "--json")
+    assert code == 0 and json.loads(output)["nodes"] == 8

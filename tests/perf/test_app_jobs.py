@@ -98,6 +98,7 @@ def test_machine_changes_the_run_time(tmp_path: Path) -> None:
             "jobs[0]: a DESI night is a workflow of many jobs",
         ),
         ('[[jobs]]\napp = "hpl"\nnodes = 4\nnode_type = "gpu-9"\n', PerfModelError, "no node type 'gpu-9'"),
+        ('[[jobs]]\napp = "hpl"\nnodes = 1792\n', PerfModelError, "jobs[0]: a job runs on one node type"),
     ],
 )
 def test_bad_entries_name_file_and_entry(

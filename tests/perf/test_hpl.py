@@ -86,7 +86,8 @@ def test_problem_size_and_grid() -> None:
     n = problem_size(6144, 40 * 2**30, 0.85, 288)
     assert n % 288 == 0
     assert 8 * n**2 <= 0.85 * 6144 * 40 * 2**30 < 8 * (n + 288) ** 2
-    assert predict_hpl(PM2021, None, 1536).inputs == {"n": n, "block_size": 288, "p": 64, "q": 96}
+    inputs = {"n": n, "block_size": 288, "p": 64, "q": 96, "node_types": {"gpu-40gb": 1536}}
+    assert predict_hpl(PM2021, None, 1536).inputs == inputs
 
 
 def test_figures_are_consistent() -> None:
@@ -137,3 +138,18 @@ def test_cpu_nodes_and_unknown_node_types_are_refused() -> None:
         predict_hpl(PM2021, "cpu", 4)
     with pytest.raises(PerfModelError, match=r"no node type 'gpu-80gb' \(known: gpu-40gb, cpu, login\)"):
         predict_hpl(PM2021, "gpu-80gb", 4)
+
+
+def test_the_gpu_partition_spreads_over_its_node_types() -> None:
+    """Today's 1,792 GPU nodes: the 40 GB nodes first, then the 80 GB ones; the matrix is spread evenly,
+    so each GPU holds what a 40 GB GPU can (the 80 GB GPUs' extra memory goes unused)."""
+    today = load_system("perlmutter")
+    whole = predict_hpl(today, None, 1792)
+    assert whole.inputs["node_types"] == {"gpu-40gb": 1536, "gpu-80gb": 256}
+    assert whole.inputs["n"] == problem_size(7168, 40 * 2**30, 0.85, 288)
+    assert whole.figures["rmax_pflops"] > predict_hpl(today, None, 1536).figures["rmax_pflops"]
+    assert predict_hpl(today, None, 1536).inputs["node_types"] == {"gpu-40gb": 1536}
+    with pytest.raises(PerfModelError, match="nodes must be 1..1792 on the gpu partition"):
+        predict_hpl(today, None, 1793)
+    with pytest.raises(PerfModelError, match="nodes must be 1..1536 on perlmutter/gpu-40gb"):
+        predict_hpl(today, "gpu-40gb", 1792)

@@ -100,6 +100,8 @@ def _predict_entry(label: str, index: int, entry: AppJob, machine: Machine) -> P
     try:
         prediction = predict(entry.app, machine, entry.node_type, entry.nodes, entry.params)
         _partition(prediction, machine)
+        if len(prediction.inputs.get("node_types", {})) > 1:
+            raise PerfModelError("a job runs on one node type: give node_type, or fewer nodes")
         if prediction.app == "desi" and prediction.inputs.get("mode") == "night":
             raise PerfModelError("a DESI night is a workflow of many jobs: use mode exposure or year")
         return prediction

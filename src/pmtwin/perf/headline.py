@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pmtwin.machine.summary import compute_node_types, peak_flops
+from pmtwin.machine.summary import peak_flops
 from pmtwin.machine.system import Machine
 from pmtwin.perf.hpl import predict_hpl
-from pmtwin.perf.params import default_gpu_node_type
+from pmtwin.perf.params import GPU_PARTITION
 from pmtwin.perf.validation import published_hpl_run
 
 ANNOUNCED_GPUS = 6159
 """NVIDIA's GPU count in the May 2021 announcement (reference sheet section 1: slashgear; disagrees
 with 6,144 = 1,536 x 4)."""
+ANNOUNCED_FOR = ("perlmutter-2021", "perlmutter")
+"""The packaged systems the May 2021 announcement is about (other machines show no announcement line)."""
 ANNOUNCED_AI_EFLOPS = 4.0
 """"Nearly four exaflops" of mixed-precision AI performance (reference sheet section 2)."""
 DECIMALS = 6
@@ -41,21 +43,20 @@ def headline(machine: Machine) -> dict[str, Any]:
             peaks["gpu_node_cpu_fp64_pflops"] + peaks["cpu_node_cpu_fp64_pflops"], DECIMALS
         ),
     }
-    figures["hpl"] = _hpl(machine) if gpus else None
+    figures["hpl"] = _hpl(machine) if gpus and GPU_PARTITION in machine.partitions else None
     figures["explanation"] = _explanation(figures, per_gpu_sparse_tf)
     return figures
 
 
 def _hpl(machine: Machine) -> dict[str, Any]:
-    """HPL on every node of the default GPU node type."""
-    node_type = machine.node_type(default_gpu_node_type(machine))
-    prediction = predict_hpl(machine, node_type.name, node_type.count)
-    published = published_hpl_run(machine.name, node_type.count)
-    gpu_types, _ = compute_node_types(machine)
+    """HPL on every node of the GPU partition (its node types in order; section 3)."""
+    partition = machine.partitions[GPU_PARTITION]
+    nodes = sum(machine.node_type(name).count for name in partition.node_types)
+    prediction = predict_hpl(machine, None, nodes)
+    published = published_hpl_run(machine.name, nodes)
     return {
-        "node_type": node_type.name,
-        "nodes": node_type.count,
-        "all_gpu_nodes": sum(t.count for t in gpu_types),
+        "node_types": prediction.inputs["node_types"],
+        "nodes": nodes,
         "rmax_pflops": round(prediction.figures["rmax_pflops"], DECIMALS),
         "efficiency_of_fp64_tensor_peak": round(prediction.figures["efficiency_of_rpeak"], DECIMALS),
         "run_min": round(prediction.run_s / 60.0, DECIMALS),
@@ -69,22 +70,27 @@ def _explanation(figures: dict[str, Any], per_gpu_sparse_tf: float) -> list[str]
     cpu_line = f"FP64 on CPUs: {f['cpu_fp64_pflops']:.1f} PFLOP/s."
     if f["gpu_count"] == 0:
         return [f"{f['machine']} has no GPUs in a batch partition: no AI peak and no GPU HPL.", cpu_line]
-    lines = [
-        f"AI peak: {f['gpu_count']:,} GPUs x {tf} (FP16/BF16 tensor cores with 2:4 sparsity)"
-        f" = {f['ai_fp16_sparse_eflops']:.2f} EFLOP/s; dense FP16 gives half,"
-        f" {f['ai_fp16_dense_eflops']:.2f} EFLOP/s.",
+    announcement = (
         f"The announcement's 'nearly {ANNOUNCED_AI_EFLOPS:.0f} exaflops' used NVIDIA's"
         f" {ANNOUNCED_GPUS:,} GPUs: {ANNOUNCED_GPUS:,} x {tf}"
         f" = {f['announced_gpus_ai_fp16_sparse_eflops']:.2f} EFLOP/s. Phase 1 had 1,536 x 4 = 6,144"
         " compute GPUs; the other 15 are unexplained (login or service nodes are a guess, and the 40"
-        " login GPUs would give 40).",
+        " login GPUs would give 40)."
+    )
+    lines = [
+        f"AI peak: {f['gpu_count']:,} GPUs x {tf} (FP16/BF16 tensor cores with 2:4 sparsity)"
+        f" = {f['ai_fp16_sparse_eflops']:.2f} EFLOP/s; dense FP16 gives half,"
+        f" {f['ai_fp16_dense_eflops']:.2f} EFLOP/s.",
+        *([announcement] if f["machine"] in ANNOUNCED_FOR else []),
         f"FP64: {f['gpu_fp64_tensor_pflops']:.1f} PFLOP/s on GPU tensor cores"
         f" ({f['gpu_fp64_pflops']:.1f} without them), {f['cpu_fp64_pflops']:.1f} PFLOP/s on CPUs.",
     ]
     hpl = f["hpl"]
-    if hpl is not None:
+    if hpl is None:
+        lines.append(f"HPL: not predicted (no {GPU_PARTITION!r} partition to run it on).")
+    else:
         line = (
-            f"HPL (predicted) on the {hpl['nodes']:,} {hpl['node_type']} nodes:"
+            f"HPL (predicted) on all {hpl['nodes']:,} GPU nodes ({_counts(hpl['node_types'])}):"
             f" {hpl['rmax_pflops']:.2f} PFLOP/s, {hpl['efficiency_of_fp64_tensor_peak']:.1%} of their"
             f" FP64 tensor peak, in {hpl['run_min']:.0f} min."
         )
@@ -92,3 +98,7 @@ def _explanation(figures: dict[str, Any], per_gpu_sparse_tf: float) -> list[str]
             line += f" Published: {hpl['published_rmax_pflops']} PFLOP/s ({hpl['published_source']})."
         lines.append(line)
     return lines
+
+
+def _counts(node_types: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {name}" for name, count in node_types.items())

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from pmtwin.machine.devices import CONFIG
 from pmtwin.machine.errors import load_config
-from pmtwin.machine.system import Machine
+from pmtwin.machine.system import Machine, NodeType
 from pmtwin.perf.node import Link, NodePerf, PerfModelError, node_perf
 from pmtwin.perf.params import check_nodes, check_params, node_type_of
 from pmtwin.perf.prediction import Prediction
@@ -85,15 +86,14 @@ def predict_hpl(
     params: Mapping[str, Any] | None = None,
     hpl: HplParams | None = None,
 ) -> Prediction:
-    """HPL on ``nodes`` nodes of ``node_type`` (None: the GPU partition's default). ``params`` may set
+    """HPL on ``nodes`` nodes of ``node_type``. With ``node_type`` None, the GPU partition's nodes: its
+    default node type first, then its other node types in order when ``nodes`` needs them (the matrix
+    is spread evenly, so the smallest GPU memory and the slowest links set the pace). ``params`` may set
     ``n`` (problem size), ``block_size``, ``p`` and ``q`` (grid; both or neither)."""
     hpl = load_hpl_params() if hpl is None else hpl
     given = check_params("hpl", params or {}, {"n": int, "block_size": int, "p": int, "q": int})
     kind = node_type_of(machine, node_type)
-    check_nodes("hpl", machine, kind, nodes)
-    perf = node_perf(machine, kind)
-    if perf.gpus == 0:
-        raise PerfModelError(f"hpl: {machine.name}/{kind.name} has no GPUs (the model is GPU HPL)")
+    perf, used = _nodes_used(machine, kind, nodes, spread=node_type is None)
     gpus = nodes * perf.gpus
     nb = int(given.get("block_size", hpl.block_size))
     p, q = _grid(gpus, given)
@@ -126,11 +126,53 @@ def predict_hpl(
             "gpus": float(gpus),
             "run_min": run_s / 60.0,
         },
-        inputs={"n": n, "block_size": nb, "p": p, "q": q},
+        inputs={"n": n, "block_size": nb, "p": p, "q": q, "node_types": used},
         notes=(
             "Rpeak here is the GPUs' FP64 tensor peak at boost clock; TOP500 states its own Rpeak.",
             "The CPUs of the GPU nodes do not compute (NVIDIA's HPL runs on the GPUs).",
         ),
+    )
+
+
+def _nodes_used(
+    machine: Machine, kind: NodeType, nodes: int, spread: bool
+) -> tuple[NodePerf, dict[str, int]]:
+    """The node model HPL runs at and the nodes it takes per node type: ``kind`` alone, or, with
+    ``spread`` and more nodes than ``kind`` has, the GPU node types of its partition in order."""
+    partition = machine.partition_of(kind.name)
+    names = machine.partitions[partition].node_types if spread and partition is not None else (kind.name,)
+    kinds = [machine.node_type(name) for name in names]
+    if nodes <= kind.count or len(kinds) == 1:
+        check_nodes("hpl", machine, kind, nodes)
+        kinds = [kind]
+    total = sum(k.count for k in kinds)
+    if not 1 <= nodes <= total:
+        raise PerfModelError(f"hpl: nodes must be 1..{total} on the {partition} partition of {machine.name}")
+    used: dict[str, int] = {}
+    for k in kinds:
+        used[k.name] = min(k.count, nodes - sum(used.values()))
+    perfs = [node_perf(machine, k) for k in kinds if used[k.name] > 0]
+    return _slowest(machine, perfs), {name: count for name, count in used.items() if count > 0}
+
+
+def _slowest(machine: Machine, perfs: list[NodePerf]) -> NodePerf:
+    """One node model for nodes of several types: the same GPUs required, the least memory, HBM
+    bandwidth and network of them."""
+    first = perfs[0]
+    if first.gpus == 0:
+        raise PerfModelError(f"hpl: {machine.name}/{first.node_type} has no GPUs (the model is GPU HPL)")
+    for other in perfs[1:]:
+        if (other.gpus, other.gpu_flops(HPL_PRECISION)) != (first.gpus, first.gpu_flops(HPL_PRECISION)):
+            raise PerfModelError(
+                f"hpl: {first.node_type} and {other.node_type} differ in GPUs; run HPL on one node type"
+            )
+    networks = [p.network for p in perfs if p.network is not None]
+    slowest = min(networks, key=lambda link: link.bandwidth_bytes_s) if len(networks) == len(perfs) else None
+    return replace(
+        first,
+        gpu_memory_bytes=min(p.gpu_memory_bytes for p in perfs),
+        hbm_bytes_s=min(p.hbm_bytes_s for p in perfs),
+        network=slowest,
     )
 
 
