@@ -11,12 +11,13 @@ from typing import Any
 
 def dumps_toml(tables: Mapping[str, Mapping[str, Any]]) -> str:
     """``[table]`` sections of ``key = value`` lines (str, int, float, bool, lists, inline tables;
-    ``None`` values are left out); deterministic text."""
+    ``None`` values are left out); deterministic text. A table name is a dotted path (``a.b`` is table
+    ``b`` inside ``a``); each part is quoted when it needs to be."""
     lines: list[str] = []
     for name, table in tables.items():
         if lines:
             lines.append("")
-        lines.append(f"[{_key(name)}]")
+        lines.append(f"[{'.'.join(_key(part) for part in name.split('.'))}]")
         lines.extend(f"{_key(key)} = {_value(value)}" for key, value in table.items() if value is not None)
     return "\n".join(lines) + "\n"
 

@@ -215,7 +215,7 @@ def calibration_toml(cal: Calibration) -> str:
             sections.append((f"calibrated.{kind}", figures))
             if catalog is not None:
                 sections.append((f"calibrated.{kind}.catalog", catalog))
-    return _TOML_HEADER + "\n".join(_toml_section(name, table) for name, table in sections)
+    return _TOML_HEADER + dumps_toml(dict(sections))
 
 
 def load_calibration(path: str | Path) -> Calibration:
@@ -230,13 +230,6 @@ def load_calibration(path: str | Path) -> Calibration:
     except ValidationError as exc:
         problems = (f"calibrated.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise MachineConfigError("\n".join(f"{path}: {problem}" for problem in problems)) from None
-
-
-def _toml_section(name: str, table: Mapping[str, Any]) -> str:
-    """``[name]`` and its ``key = value`` lines. ``dumps_toml`` would quote a dotted name as one key, so
-    the header is written here and the lines are taken from it."""
-    lines = dumps_toml({"section": table}).splitlines()[1:]
-    return "\n".join([f"[{name}]", *lines]) + "\n"
 
 
 # --- the host ---------------------------------------------------------------------------------------
