@@ -147,3 +147,9 @@ def test_headline_of_another_gpu_machine(tmp_path: Path) -> None:
     assert "32 GPUs x 624 TFLOP/s" in output and "6,159" not in output and "HPL: not predicted" in output
     code, output = invoke("predict", "hpl", "--machine", str(system), "--node-type", "a100", "--json")
     assert code == 0 and json.loads(output)["nodes"] == 8
+
+
+def test_llm_without_nodes_asks_for_nodes_before_predicting() -> None:
+    """No --nodes: the missing count is the error, not a memory-fit failure on some default count."""
+    args = ("predict", "train", "--model", "llm", "--set", "params_b=70", "--set", "tokens_b=1")
+    assert_user_error(*invoke(*args), "give the number of nodes")

@@ -41,11 +41,10 @@ def default_nodes(app: str, machine: Machine, node_type: str | None, params: Map
 
         return node_type_of(machine, node_type).count
     if app == "train":
-        from pmtwin.perf.training import predict_mlperf, predict_train
+        from pmtwin.perf.training import predict_mlperf, train_model
         from pmtwin.perf.training_mlperf import BENCHMARKS
 
-        model = params.get("model")
+        model, _ = train_model(params)  # a bad model or parameter is the first error
         if model in BENCHMARKS:
-            return predict_mlperf(machine, str(model), None, node_type).nodes
-        predict_train(machine, node_type, 1, params)  # an unknown model or parameter is the first error
+            return predict_mlperf(machine, model, None, node_type).nodes
     raise PerfModelError(f"{app}: give the number of nodes (--nodes)")

@@ -17,7 +17,14 @@ from pmtwin.perf.training_llm import predict_llm
 from pmtwin.perf.training_mlperf import BENCHMARKS, predict_mlperf, training_validation_rows
 from pmtwin.perf.training_params import load_training
 
-__all__ = ["load_training", "predict_llm", "predict_mlperf", "predict_train", "training_validation_rows"]
+__all__ = [
+    "load_training",
+    "predict_llm",
+    "predict_mlperf",
+    "predict_train",
+    "train_model",
+    "training_validation_rows",
+]
 
 LLM_KEYS: dict[str, type] = {
     "params_b": float,
@@ -34,6 +41,7 @@ LLM_KEYS: dict[str, type] = {
 """Keys of an ``llm`` job's parameters and the types a TOML or JSON file may give them."""
 
 LLM_REQUIRED = ("params_b", "tokens_b")
+MODELS = (*BENCHMARKS, "llm")
 
 
 def predict_train(
@@ -41,18 +49,26 @@ def predict_train(
 ) -> Prediction:
     """A training job from a model description: ``params["model"]`` is one of the MLPerf benchmarks or
     ``"llm"``; the other keys are ``predict_llm``'s keyword arguments (none for the benchmarks)."""
+    model, kwargs = train_model(params)
+    if model in BENCHMARKS:
+        return predict_mlperf(machine, model, nodes=nodes, node_type=node_type)
+    return predict_llm(machine, nodes=nodes, node_type=node_type, **kwargs)
+
+
+def train_model(params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The model ``params`` names and its checked keyword arguments; a missing or unknown model, or a
+    parameter it does not take, raises PerfModelError."""
     model = params.get("model")
     if model is None:
-        raise PerfModelError(f"train: give params.model, one of {', '.join((*BENCHMARKS, 'llm'))}")
+        raise PerfModelError(f"train: give params.model, one of {', '.join(MODELS)}")
     rest = {key: value for key, value in params.items() if key != "model"}
     if model in BENCHMARKS:
         if rest:
             raise PerfModelError(f"train model {model!r} takes no parameters, got: {', '.join(sorted(rest))}")
-        return predict_mlperf(machine, str(model), nodes=nodes, node_type=node_type)
+        return str(model), {}
     if model == "llm":
-        return predict_llm(machine, nodes=nodes, node_type=node_type, **_llm_kwargs(rest))
-    known = ", ".join((*BENCHMARKS, "llm"))
-    raise PerfModelError(f"unknown train model {model!r} (known: {known})")
+        return model, _llm_kwargs(rest)
+    raise PerfModelError(f"unknown train model {model!r} (known: {', '.join(MODELS)})")
 
 
 def _llm_kwargs(rest: Mapping[str, Any]) -> dict[str, Any]:
