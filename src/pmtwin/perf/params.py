@@ -45,11 +45,11 @@ def default_gpu_node_type(machine: Machine) -> str:
 def node_type_of(machine: Machine, name: str | None) -> NodeType:
     """The node type ``name`` (None: the default GPU node type); an unknown name lists the known ones."""
     name = default_gpu_node_type(machine) if name is None else name
-    for kind in machine.node_types:
-        if kind.name == name:
-            return kind
-    known = ", ".join(t.name for t in machine.node_types)
-    raise PerfModelError(f"{machine.name}: no node type {name!r} (known: {known})")
+    try:
+        return machine.node_type(name)
+    except KeyError:
+        known = ", ".join(t.name for t in machine.node_types)
+        raise PerfModelError(f"{machine.name}: no node type {name!r} (known: {known})") from None
 
 
 def check_nodes(app: str, machine: Machine, kind: NodeType, nodes: int) -> None:
