@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, Field, model_validator
 
 from pmtwin.machine.devices import CONFIG
@@ -112,7 +113,9 @@ def _predict_entry(label: str, index: int, entry: AppJob, machine: Machine) -> P
 def _job_table(spec: AppJobsFile, predictions: tuple[Prediction, ...], machine: Machine) -> JobTable:
     """One row per job: each entry's columns repeated ``count`` times, submit times spaced."""
     entries = spec.jobs
-    partitions, constraints, classes = _names(predictions, machine)
+    partition, partition_names = _categories([_partition(p, machine) for p in predictions])
+    constraint, constraint_names = _categories([_constraint(p, machine) for p in predictions], "")
+    power_class, power_class_names = _categories([p.power_class for p in predictions], "")
     per_entry = {
         "submit_s": np.array([e.submit_s for e in entries]),
         "interval_s": np.array([e.interval_s for e in entries]),
@@ -122,9 +125,9 @@ def _job_table(spec: AppJobsFile, predictions: tuple[Prediction, ...], machine: 
         ),
         "size": np.array([p.nodes for p in predictions], np.int64),
         "user": np.array([e.user for e in entries], np.int64),
-        "partition": np.array([partitions.index(_partition(p, machine)) for p in predictions], np.int32),
-        "constraint": np.array([constraints.index(_constraint(p, machine)) for p in predictions], np.int32),
-        "power_class": np.array([classes.index(p.power_class) for p in predictions], np.int32),
+        "partition": partition,
+        "constraint": constraint,
+        "power_class": power_class,
     }
     counts = np.array([entry.count for entry in entries], np.int64)
     entry_of_job = np.repeat(np.arange(len(entries)), counts)
@@ -138,11 +141,11 @@ def _job_table(spec: AppJobsFile, predictions: tuple[Prediction, ...], machine: 
         size=cols["size"],
         user=cols["user"],
         partition=cols["partition"],
-        partition_names=tuple(partitions),
+        partition_names=partition_names,
         constraint=cols["constraint"],
-        constraint_names=tuple(constraints),
+        constraint_names=constraint_names,
         power_class=cols["power_class"],
-        power_class_names=tuple(classes),
+        power_class_names=power_class_names,
     )
 
 
@@ -164,8 +167,7 @@ def _constraint(prediction: Prediction, machine: Machine) -> str:
     return "&".join(machine.node_type(prediction.node_type).features)
 
 
-def _names(predictions: tuple[Prediction, ...], machine: Machine) -> tuple[list[str], list[str], list[str]]:
-    partitions = sorted({_partition(p, machine) for p in predictions})
-    constraints = sorted({"", *(_constraint(p, machine) for p in predictions)})
-    classes = sorted({"", *(p.power_class for p in predictions)})
-    return partitions, constraints, classes
+def _categories(values: list[str], *always: str) -> tuple[NDArray[np.int32], tuple[str, ...]]:
+    """Codes of ``values`` into their sorted distinct names (with ``always`` among them)."""
+    names = tuple(sorted({*always, *values}))
+    return np.array([names.index(value) for value in values], np.int32), names
