@@ -1,4 +1,4 @@
-"""Whole runs as library calls: replay a trace, or simulate a machine under the default workload.
+"""Whole runs as library calls: replay a trace, or simulate a machine under a generated workload.
 
 Each call resolves its configuration, runs the engine, computes the results and writes the run directory
 (``config.toml``, ``jobs.parquet``, ``series.parquet``, ``summary.json``). The command line is a thin
@@ -23,7 +23,6 @@ from pmtwin.workload.jobs import JobTable
 
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
-    from pmtwin.machine.system import NodeType
     from pmtwin.runs_power import PowerOptions, PowerPlan
     from pmtwin.sched.config import SchedulerConfig
     from pmtwin.sched.qos import QosTable
@@ -33,6 +32,8 @@ ProgressFactory = Callable[[float, float], ProgressFn]
 """Given the first and last submit time (s), returns the callback the engine reports progress to."""
 
 DEFAULT_SIMULATE_DAYS = 30.0
+DEFAULT_WORKLOAD_MODEL = "perlmutter"
+"""The workload model ``simulate`` draws from (src/pmtwin/workload/models/perlmutter.toml)."""
 DEFAULT_REPLAY_PARTITION = "cpu"
 
 
@@ -254,23 +255,24 @@ def simulate(
     scheduler: SchedulerConfig | None = None,
     slurm_features: bool = False,
     power: PowerOptions | None = None,
+    workload: str | Path = DEFAULT_WORKLOAD_MODEL,
 ) -> RunResult:
-    """Simulate ``machine`` for ``days`` under the embedded default workload (seeded); with
-    ``scheduler``, in Slurm mode (docs/slurm-scheduling.md). ``slurm_features`` adds users, accounts,
-    QOS, time limits, shared jobs, arrays and dependencies to the workload (``workload/slurm_mix.py``,
-    drawn from the same seed) and implies Slurm mode. ``power`` sets the power model's options
-    (docs/power.md; default: computed, no caps)."""
+    """Simulate ``machine`` for ``days`` under a workload model (``workload``: a shipped model's name or
+    a TOML file; default the calibrated Perlmutter model, docs/workloads.md), drawn with ``seed``; with
+    ``scheduler``, in Slurm mode (docs/slurm-scheduling.md). ``slurm_features`` adds job arrays,
+    dependencies and under-estimated time limits (and users, accounts and QOS where the model has none:
+    ``workload/slurm_mix.py``, drawn from the same seed) and implies Slurm mode. ``power`` sets the power
+    model's options (docs/power.md; default: computed, no caps)."""
     prepare_out_dir(out_dir)
     from pmtwin.machine import load_system
-    from pmtwin.workload.synthetic import default_workload
+    from pmtwin.workload.generate import generate_workload
+    from pmtwin.workload.model import load_model
 
     t0 = time.perf_counter()
     system = load_system(machine)
     pools = _machine_pools(system)
-    hbm80g = sum(int(n) for name, n in zip(pools.names, pools.capacity, strict=True) if "hbm80g" in name)
-    jobs = default_workload(
-        days=days, seed=seed, partition_nodes=system.partition_node_counts(), hbm80g_nodes=hbm80g
-    )
+    model = load_model(workload)
+    jobs = generate_workload(model, days=days, seed=seed, machine=system)
     if slurm_features:
         jobs = _with_slurm_features(jobs, system, seed)
         if scheduler is None:
@@ -281,7 +283,13 @@ def simulate(
     config: dict[str, dict[str, Any]] = {
         "run": {"command": "simulate", "policy": policy},
         "machine": {"name": system.name},
-        "workload": {"generator": "default", "days": days, "seed": seed, "slurm_features": slurm_features},
+        "workload": {
+            "model": model.model.name,
+            "source": str(workload),
+            "days": days,
+            "seed": seed,
+            "slurm_features": slurm_features,
+        },
     }
     plan = _power_plan(system, pools, power)
     build_s = time.perf_counter() - t0
@@ -290,24 +298,18 @@ def simulate(
 
 
 def _with_slurm_features(jobs: JobTable, system: Machine, seed: int) -> JobTable:
-    """The default workload with Slurm features, drawn from a stream of its own (seed, 1)."""
+    """A generated workload with Slurm features, drawn from a stream of its own (seed, 1)."""
     from pmtwin.workload.slurm_mix import with_slurm_features
 
     shapes = {name: system.node_type(system.partitions[name].node_types[0]) for name in jobs.partition_names}
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
-    node = {p: _node_shape(system, t) for p, t in shapes.items()}
+    node = {p: system.slurm_shape(t) for p, t in shapes.items()}
     return with_slurm_features(
         jobs, rng,
         cores_per_node={p: shape[0] for p, shape in node.items()},
         gpus_per_node={p: shape[1] for p, shape in node.items()},
         mem_mb_per_node={p: shape[2] for p, shape in node.items()},
     )  # fmt: skip
-
-
-def _node_shape(system: Machine, node_type: NodeType) -> tuple[int, int, int]:
-    """What one node of a type offers Slurm: CPU cores, GPUs and memory (MiB, as Slurm's RealMemory)."""
-    cores = node_type.cpus_per_node * system.cpu_spec(node_type).cores
-    return cores, node_type.gpus_per_node, int((node_type.ddr_gb or 0) * 1024)
 
 
 def _run(
@@ -452,7 +454,7 @@ def _slurm_setup(
 
     system = load_system(machine)
     shapes = [system.node_type(p.node_type) for p in system.pools() if p.name in pools.names]
-    node = np.array([_node_shape(system, t) for t in shapes], np.int64).reshape(-1, 3)
+    node = np.array([system.slurm_shape(t) for t in shapes], np.int64).reshape(-1, 3)
     slurm_pools = SlurmPools(
         pools.names, pools.capacity, pools.first_node, node[:, 0], node[:, 1], np.maximum(node[:, 2], 1),
         np.zeros(n),

@@ -259,16 +259,35 @@ def series_rows(path: Path, name: str) -> tuple[NDArray[np.float64], NDArray[np.
     return np.array(table["time_s"])[pick], np.array(table["value"])[pick]
 
 
+def default_class_model(path: Path) -> Path:
+    """The Perlmutter workload model with every job in its node's default power class (no DESI jobs)."""
+    from pmtwin.workload.fit import model_to_toml
+    from pmtwin.workload.model import Desi, load_model
+
+    model = load_model("perlmutter")
+    partitions = {
+        name: part.model_copy(
+            update={
+                "classes": {k: c.model_copy(update={"power_classes": {}}) for k, c in part.classes.items()}
+            }
+        )
+        for name, part in model.partitions.items()
+    }
+    path.write_text(model_to_toml(model.model_copy(update={"partitions": partitions, "desi": Desi()})))
+    return path
+
+
 @pytest.fixture(scope="module")
 def run_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("power_runs")
+    workload = default_class_model(root / "model.toml")
     options = {
         "none": PowerOptions(),
         "budget": PowerOptions(power_cap_mw=CAP_MW),
         "gpu_cap": PowerOptions(gpu_power_cap_w=150.0),
     }
     for name, power in options.items():
-        runs.simulate(out_dir=root / name, machine="perlmutter", days=3, power=power)
+        runs.simulate(out_dir=root / name, machine="perlmutter", days=3, power=power, workload=workload)
     return {name: root / name for name in options}
 
 

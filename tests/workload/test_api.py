@@ -10,18 +10,19 @@ import pmtwin.workload
 
 def test_public_names() -> None:
     assert sorted(pmtwin.workload.__all__) == [
-        "DEFAULT_MIX",
-        "DefaultMix",
         "JobTable",
         "SacctTrace",
         "SwfTrace",
         "WorkloadFormatError",
-        "default_workload",
+        "WorkloadModel",
+        "generate_workload",
+        "load_model",
         "read_jobs_parquet",
         "read_sacct",
         "read_swf",
         "write_jobs_parquet",
         "write_swf",
+        "write_workload",
     ]
     assert issubclass(pmtwin.workload.WorkloadFormatError, ValueError)
 

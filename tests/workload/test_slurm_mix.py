@@ -15,7 +15,7 @@ from pmtwin.machine import load_system
 from pmtwin.sched.qos import load_qos
 from pmtwin.workload.jobs import AFTERANY, AFTEROK, COLUMN_DTYPES, JobTable
 from pmtwin.workload.slurm_mix import QOS_NAMES, SlurmMix, with_slurm_features
-from pmtwin.workload.synthetic import default_workload
+from tests.workload.bare import bare_workload
 
 DAY_S = 86400.0
 NO_LIMITS = {"debug_window_s": 0.0, "interactive_window_s": 0.0, "premium_window_s": 0.0}
@@ -42,10 +42,7 @@ def machine_shapes() -> Shapes:
 
 @cache
 def workload(days: float = 30.0) -> JobTable:
-    system = load_system("perlmutter")
-    return default_workload(
-        days=days, seed=0, partition_nodes=system.partition_node_counts(), hbm80g_nodes=256
-    )
+    return bare_workload(days)
 
 
 @cache
@@ -334,8 +331,11 @@ def test_refuses_bad_input() -> None:
         with_slurm_features(jobs, np.random.default_rng(0), cores_per_node={"gpu": 64},
                             gpus_per_node=shapes["gpus_per_node"],
                             mem_mb_per_node=shapes["mem_mb_per_node"])  # fmt: skip
-    with pytest.raises(ValueError, match="already have QOS"):
+    with pytest.raises(ValueError, match="already have job arrays"):
         with_slurm_features(featured(), np.random.default_rng(0), **shapes)
+    odd = replace(jobs, qos=np.ones(len(jobs), np.int32), qos_names=("", "gold"))
+    with pytest.raises(ValueError, match=r"QOS \['gold'\] outside"):
+        with_slurm_features(odd, np.random.default_rng(0), **shapes)
     with pytest.raises(ValueError, match="unique"):
         with_slurm_features(
             replace(jobs, job_id=np.ones(len(jobs), np.int64)), np.random.default_rng(0), **shapes
@@ -359,9 +359,7 @@ def test_slurm_mode_rejects_no_job_for_a_qos_reason() -> None:
 
     system = load_system("perlmutter")
     days = 10.0
-    jobs = default_workload(
-        days=days, seed=0, partition_nodes=system.partition_node_counts(), hbm80g_nodes=256
-    )
+    jobs = bare_workload(days)
     out = with_slurm_features(jobs, np.random.default_rng(0), **machine_shapes())
     pools = system.pools()
     shapes = [system.node_type(p.node_type) for p in pools]

@@ -16,6 +16,7 @@ import typer
 from pmtwin.cli._guard import guard as _guard
 from pmtwin.cli._progress import terminal_progress
 from pmtwin.cli.perf_cmds import calibrate, predict_app
+from pmtwin.cli.workload_cmds import workload_app
 
 if TYPE_CHECKING:
     from pmtwin.runs import RunResult
@@ -31,6 +32,7 @@ app = typer.Typer(
 machine_app = typer.Typer(help="System descriptions: list them, show one.", no_args_is_help=True)
 app.add_typer(machine_app, name="machine")
 app.add_typer(predict_app, name="predict")
+app.add_typer(workload_app, name="workload")
 app.command()(calibrate)
 
 POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
@@ -82,10 +84,14 @@ def simulate(
     machine: Annotated[str, typer.Option(help="System name (see `pmtwin machine list`) or TOML path.")] = (
         "perlmutter"
     ),
-    days: Annotated[
-        float, typer.Option(help="Days of the default workload to simulate.", max=MAX_DAYS)
-    ] = 30.0,
+    days: Annotated[float, typer.Option(help="Days of workload to simulate.", max=MAX_DAYS)] = 30.0,
     seed: Annotated[int, typer.Option(help="Seed of the workload generator.", min=0)] = 0,
+    workload: Annotated[
+        str,
+        typer.Option(
+            help="Workload model: a shipped name (perlmutter) or a TOML file (`pmtwin workload fit`)."
+        ),
+    ] = "perlmutter",
     policy: Annotated[str, typer.Option(help=POLICY_HELP)] = "easy",
     out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/simulate"),
     scheduler: SchedulerOpt = None,
@@ -96,8 +102,8 @@ def simulate(
         bool,
         typer.Option(
             "--slurm-features",
-            help="Add users, QOS, shared jobs, arrays and dependencies to "
-            "the workload (workload/slurm_mix.py); runs Slurm mode.",
+            help="Add job arrays, dependencies and under-estimated limits (and users, QOS and shared "
+            "jobs where the model has none) to the workload (workload/slurm_mix.py); runs Slurm mode.",
         ),
     ] = False,
     power_cap_mw: PowerCapOpt = None,
@@ -107,8 +113,9 @@ def simulate(
     no_power: NoPowerOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
-    """Simulate a machine under the embedded default workload (a documented synthetic GPU+CPU mix).
-    Any of --scheduler, --priority, --walltime, --qos-table, --slurm-features runs Slurm mode. Power,
+    """Simulate a machine under a generated workload: by default the calibrated NERSC-like Perlmutter
+    model (QOS, users, daily and weekly cycles, DESI nights; docs/workloads.md). Any of --scheduler,
+    --priority, --walltime, --qos-table, --slurm-features runs Slurm mode. Power,
     energy and facility figures are computed unless --no-power (docs/power.md)."""
     from pmtwin import runs
 
@@ -126,9 +133,10 @@ def simulate(
                 scheduler=config,
                 slurm_features=slurm_features,
                 power=power,
+                workload=workload,
             )
         )
-    _report(result, f"simulate {machine}, {days:g} days, seed {seed}, {policy}", quiet)
+    _report(result, f"simulate {machine}, {workload}, {days:g} days, seed {seed}, {policy}", quiet)
 
 
 @app.command()

@@ -155,6 +155,11 @@ class Machine(BaseModel):
     def cpu_spec(self, node_type: NodeType) -> CpuSpec:
         return self.devices.cpu[node_type.cpu]
 
+    def slurm_shape(self, node_type: NodeType) -> tuple[int, int, int]:
+        """What one node of a type offers Slurm: CPU cores, GPUs and memory (MiB, as Slurm's RealMemory)."""
+        cores = node_type.cpus_per_node * self.cpu_spec(node_type).cores
+        return cores, node_type.gpus_per_node, int((node_type.ddr_gb or 0) * 1024)
+
     def gpu_spec(self, node_type: NodeType) -> GpuSpec | None:
         return None if node_type.gpu is None else self.devices.gpu[node_type.gpu]
 

@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin.workload.jobs import AFTERANY, AFTEROK, UNKNOWN, Dependencies, JobTable
+from pmtwin.workload.submit_limits import dense_ids, over_submit_limit, rows_by_user
 
 QOS_NAMES: tuple[str, ...] = (
     "regular", "debug", "premium", "overrun", "shared", "interactive", "realtime", "preempt",
@@ -267,20 +268,61 @@ def with_slurm_features(
     ids, sizes, partitions, constraints and work are unchanged; ``submit_s`` changes for array tasks
     only; ``user`` also for the DESI realtime stream, which runs as one new user in one new account.
     """
-    n = len(jobs)
     cpn, gpn, mpn = _node_shapes(jobs, cores_per_node, gpus_per_node, mem_mb_per_node)
-    _check_input(jobs)
+    assigned = _check_input(jobs)
     user, group = _people(jobs, rng, mix)
     limit = np.minimum(np.asarray(jobs.limit_s, np.float64), mix.max_limit_s)
     is_gpu = gpn[jobs.partition] > 0
+    if assigned is None:
+        qos, realtime = _assign_qos(jobs, rng, mix, user, group, limit, is_gpu, cpn, gpn)
+    else:
+        qos, realtime = assigned, assigned == REALTIME
 
+    limit = _underestimates(jobs, rng, mix, limit, (qos != REALTIME) & (qos != PREEMPT))
+    submit_s, limit, array_id, throttle, head = _arrays(jobs, rng, mix, dense_ids(user), qos, limit)
+    if assigned is None:
+        cores, gpus, mem_mb = _shared_requests(jobs, rng, mix, qos == SHARED, head, is_gpu, cpn, gpn, mpn)
+    else:  # the table's own requests; an array's tasks ask as its first task
+        cores, gpus, mem_mb = jobs.cores[head], jobs.gpus[head], jobs.mem_mb[head]
+    chains = mix.desi_chains and assigned is None
+    depends = _dependencies(jobs, rng, mix, dense_ids(user), qos, submit_s, array_id, realtime, chains)
+    return replace(
+        jobs,
+        submit_s=submit_s,
+        user=user,
+        group=group,
+        qos=qos,
+        qos_names=QOS_NAMES,
+        limit_s=limit,
+        cores=cores,
+        gpus=gpus,
+        mem_mb=mem_mb,
+        array_id=array_id,
+        array_throttle=throttle,
+        depends=depends,
+    )
+
+
+def _assign_qos(
+    jobs: JobTable,
+    rng: np.random.Generator,
+    mix: SlurmMix,
+    user: NDArray[np.int64],
+    group: NDArray[np.int64],
+    limit: NDArray[np.float64],
+    is_gpu: NDArray[np.bool_],
+    cpn: NDArray[np.int64],
+    gpn: NDArray[np.int64],
+) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
+    """Step 3 (QOS, in place on ``user`` and ``group`` for the realtime stream) and the realtime rows."""
+    n = len(jobs)
     qos = np.full(n, REGULAR, np.int32)
     realtime = _realtime(jobs, rng, mix, limit, is_gpu)
     qos[realtime] = REALTIME
     if realtime.any():
         user[realtime] = int(user.max()) + 1
         group[realtime] = int(group.max()) + 1
-    dense_user = _dense(user)
+    dense_user = dense_ids(user)
     free = ~realtime
     size = jobs.size
     steps: tuple[tuple[int, float | NDArray[np.float64], NDArray[np.bool_]], ...] = (
@@ -303,27 +345,11 @@ def with_slurm_features(
         (INTERACTIVE, mix.interactive_max_submitted, mix.interactive_window_s),
         (PREMIUM, mix.premium_max_submitted, mix.premium_window_s),
     ):
-        qos[_over_submit_limit(jobs, dense_user, qos == code, limit_count, window_s)] = REGULAR
-
-    limit = _underestimates(jobs, rng, mix, limit, (qos != REALTIME) & (qos != PREEMPT))
-    submit_s, limit, array_id, throttle, head = _arrays(jobs, rng, mix, dense_user, qos, limit)
-    cores, gpus, mem_mb = _shared_requests(jobs, rng, mix, qos == SHARED, head, is_gpu, cpn, gpn, mpn)
-    depends = _dependencies(jobs, rng, mix, dense_user, qos, submit_s, array_id, realtime)
-    return replace(
-        jobs,
-        submit_s=submit_s,
-        user=user,
-        group=group,
-        qos=qos,
-        qos_names=QOS_NAMES,
-        limit_s=limit,
-        cores=cores,
-        gpus=gpus,
-        mem_mb=mem_mb,
-        array_id=array_id,
-        array_throttle=throttle,
-        depends=depends,
-    )
+        canonical = jobs.canonical_order()
+        qos[over_submit_limit(jobs.submit_s, dense_user, qos == code, limit_count, window_s, canonical)] = (
+            REGULAR
+        )
+    return qos, realtime
 
 
 def _node_shapes(
@@ -350,14 +376,24 @@ def _node_shapes(
     return shapes[0], shapes[1], shapes[2]
 
 
-def _check_input(jobs: JobTable) -> None:
-    if np.any(jobs.qos != 0) or any(name for name in jobs.qos_names):
-        raise ValueError("jobs already have QOS; with_slurm_features expects a workload without them")
-    if np.any(jobs.array_id != UNKNOWN) or (jobs.depends is not None and len(jobs.depends.job_id)):
-        raise ValueError("jobs already have arrays or dependencies")
+def _check_input(jobs: JobTable) -> NDArray[np.int32] | None:
+    """The table's QOS as codes into ``QOS_NAMES`` when it has any (None: step 3 assigns them)."""
+    if np.any(jobs.array_id != UNKNOWN):
+        raise ValueError("jobs already have job arrays")
     ids = jobs.job_id if np.all(jobs.job_id[1:] > jobs.job_id[:-1]) else np.sort(jobs.job_id)
     if np.any(ids[1:] == ids[:-1]):
         raise ValueError("job ids must be unique")
+    used = {jobs.qos_names[code] for code in np.unique(jobs.qos).tolist()} if len(jobs) else set()
+    if not any(used):
+        if jobs.depends is not None and len(jobs.depends.job_id):
+            raise ValueError("jobs without QOS must have no dependencies yet")
+        return None
+    unknown = sorted(used - set(QOS_NAMES))
+    if unknown:
+        raise ValueError(f"jobs have QOS {unknown} outside {list(QOS_NAMES)} (every job needs a QOS)")
+    mapping = np.array([QOS_NAMES.index(name) if name in QOS_NAMES else REGULAR for name in jobs.qos_names])
+    codes: NDArray[np.int32] = mapping[jobs.qos].astype(np.int32)
+    return codes
 
 
 def _can_share(
@@ -433,58 +469,6 @@ def _night_index(submit_s: NDArray[np.float64], mix: SlurmMix) -> NDArray[np.int
         (24.0 - mix.night_hours[0]) * SECONDS_PER_HOUR if mix.night_hours[0] > mix.night_hours[1] else 0.0
     )
     return np.floor((submit_s + shift_s) / SECONDS_PER_DAY).astype(np.int64)
-
-
-def _dense(values: NDArray[np.int64]) -> NDArray[np.integer]:
-    """Values as 0..k-1 in value order, in the narrowest unsigned type (radix sorts for <= 65,536)."""
-    distinct, inverse = np.unique(values, return_inverse=True)
-    dtype = np.uint16 if len(distinct) <= 1 << 16 else np.uint32 if len(distinct) <= 1 << 32 else np.int64
-    dense: NDArray[np.integer] = inverse.reshape(-1).astype(dtype)
-    return dense
-
-
-def _by_user(user: NDArray[np.integer], rows: NDArray[np.intp]) -> NDArray[np.intp]:
-    """``rows`` (given in canonical order) sorted by user, canonical order kept within a user."""
-    sorted_rows: NDArray[np.intp] = rows[np.argsort(user[rows], kind="stable")]
-    return sorted_rows
-
-
-def _over_submit_limit(
-    jobs: JobTable, user: NDArray[np.integer], mask: NDArray[np.bool_], limit_count: int, window_s: float
-) -> NDArray[np.bool_]:
-    """Jobs of ``mask`` to drop so that every kept job's user has fewer than ``limit_count`` other kept
-    jobs submitted in (submit - window, submit], earlier in canonical order: if jobs end within the
-    window of their submission, the submit limit (queued and running jobs of the user in the QOS) holds
-    at every submission.
-
-    Greedy in canonical order per user (a job is kept if the limit allows it given the jobs kept before
-    it). Vectorized where it is obvious: a job with fewer than ``limit_count`` jobs of ``mask`` in its
-    window is kept; only users with a crowded window go through the loop.
-    """
-    over = np.zeros(len(jobs), bool)
-    m = limit_count
-    if m <= 0 or window_s <= 0.0:
-        return over
-    canonical = jobs.canonical_order()
-    rows = _by_user(user, canonical[mask[canonical]])
-    if len(rows) <= m:
-        return over
-    u, t = user[rows], jobs.submit_s[rows]
-    crowded = np.zeros(len(rows), bool)
-    crowded[m:] = (u[m:] == u[:-m]) & (t[m:] - t[:-m] < window_s)
-    if not crowded.any():
-        return over
-    starts = np.flatnonzero(np.append(True, u[1:] != u[:-1]))
-    ends = np.append(starts[1:], len(rows))
-    busy = np.unique(np.searchsorted(starts, np.flatnonzero(crowded), side="right") - 1)
-    for a, b in zip(starts[busy].tolist(), ends[busy].tolist(), strict=True):
-        kept: list[float] = []
-        for k, x in enumerate(t[a:b].tolist()):
-            if len(kept) < m or kept[-m] <= x - window_s:
-                kept.append(x)
-            else:
-                over[rows[a + k]] = True
-    return over
 
 
 def _underestimates(
@@ -601,13 +585,15 @@ def _dependencies(
     submit_s: NDArray[np.float64],
     array_id: NDArray[np.int64],
     realtime: NDArray[np.bool_],
+    chains: bool,
 ) -> Dependencies:
-    """Afterok/afterany on the user's previous job in canonical order; DESI nights chained on their first."""
+    """Afterok/afterany on the user's previous job in canonical order; DESI nights chained on their first
+    (``chains``); the table's own dependencies kept."""
     n = len(jobs)
     canonical = np.lexsort((jobs.job_id, submit_s))
     rank = np.empty(n, np.int64)
     rank[canonical] = np.arange(n)
-    by_user = _by_user(user, canonical)
+    by_user = rows_by_user(user, canonical)
     previous = np.full(n, -1, np.int64)
     same = user[by_user[1:]] == user[by_user[:-1]]
     previous[by_user[1:][same]] = by_user[:-1][same]
@@ -616,7 +602,7 @@ def _dependencies(
     child = np.flatnonzero(may_depend & (previous >= 0) & (pick < mix.dependency_share))
     parent = previous[child]
     kind = np.where(kind_draw[child] < mix.afterany_share, AFTERANY, AFTEROK).astype(np.int8)
-    if mix.desi_chains and realtime.any():
+    if chains and realtime.any():
         rows = np.flatnonzero(realtime)
         rows = rows[np.argsort(rank[rows], kind="stable")]
         night = _night_index(submit_s[rows], mix)
@@ -626,5 +612,10 @@ def _dependencies(
         child = np.concatenate([child, rows[later]])
         parent = np.concatenate([parent, first_of_night[later]])
         kind = np.concatenate([kind, np.full(int(np.count_nonzero(later)), AFTEROK, np.int8)])
-    order = np.lexsort((jobs.job_id[parent], jobs.job_id[child]))
-    return Dependencies(jobs.job_id[child][order], jobs.job_id[parent][order], kind[order])
+    child_id, parent_id = jobs.job_id[child], jobs.job_id[parent]
+    if jobs.depends is not None:
+        child_id = np.concatenate([jobs.depends.job_id, child_id])
+        parent_id = np.concatenate([jobs.depends.on_id, parent_id])
+        kind = np.concatenate([jobs.depends.kind, kind])
+    order = np.lexsort((parent_id, child_id))
+    return Dependencies(child_id[order], parent_id[order], kind[order])

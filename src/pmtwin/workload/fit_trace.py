@@ -1,0 +1,96 @@
+"""Read a trace file and fit a workload model to it (``pmtwin workload fit``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pmtwin.workload.fit import SECONDS_PER_DAY, fit_model, hour_of_week, swf_start_hour_of_week, trace_span_s
+from pmtwin.workload.jobs import JobTable
+from pmtwin.workload.model import WorkloadModel
+
+if TYPE_CHECKING:
+    from pmtwin.machine import Machine
+
+FIT_FORMATS = ("auto", "swf", "sacct", "parquet")
+
+
+@dataclass(frozen=True)
+class FittedTrace:
+    """A fitted model with the jobs it was fitted to, their span in days and what the reader skipped."""
+
+    model: WorkloadModel
+    jobs: JobTable
+    days: float
+    skipped: dict[str, int]
+
+
+def fit_trace_file(
+    path: Path,
+    fmt: str = "auto",
+    *,
+    name: str | None = None,
+    tz: str | None = None,
+    skip_bad_lines: bool = False,
+    partition: str | None = None,
+    machine: Machine | None = None,
+) -> FittedTrace:
+    """Fit a model to an SWF, sacct (``--parsable2``) or Parquet trace.
+
+    The local hour of week of ``submit_s = 0`` comes from an SWF header (``UnixStartTime`` and its
+    time zone) or, for sacct (Unix times), from ``tz`` (default UTC); a Parquet table's is taken as
+    Monday 00:00. An SWF trace's partitions each get its header's machine size as their node count;
+    sacct's QOS column is kept, so its QOS become classes of their own.
+
+    ``partition`` puts every job in one partition of that name. With ``machine`` (and ``partition``,
+    default "cpu"), an SWF trace's processors become whole nodes of that partition's default node type,
+    as ``pmtwin replay --machine`` maps them (ceil(processors / cores per node)), so that the model
+    generates for that machine.
+    """
+    from pmtwin.runs import detect_format
+
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    nodes: dict[str, int] | None = None
+    if fmt == "swf":
+        from pmtwin.workload.swf import read_swf
+
+        swf = read_swf(path, skip_bad_lines=skip_bad_lines)
+        jobs, skipped, start_how = swf.jobs, dict(swf.skipped), swf_start_hour_of_week(swf)
+        nodes = dict.fromkeys(jobs.partition_names, swf.capacity)
+    elif fmt == "sacct":
+        from pmtwin.workload.sacct import read_sacct
+
+        sacct = read_sacct(path, tz=tz or "UTC", skip_bad_lines=skip_bad_lines)
+        jobs = replace(sacct.jobs, qos=sacct.qos, qos_names=sacct.qos_names)
+        skipped, start_how = dict(sacct.skipped), hour_of_week(0.0, tz)
+    elif fmt == "parquet":
+        from pmtwin.workload.parquet_io import read_jobs_parquet
+
+        jobs, skipped, start_how = read_jobs_parquet(path), {}, 0.0
+    else:
+        raise ValueError(f"unknown trace format {fmt!r} for fitting; choose one of {', '.join(FIT_FORMATS)}")
+    if len(jobs) == 0:
+        raise ValueError(f"{path}: no jobs to fit a model to")
+    if machine is not None or partition is not None:
+        jobs, nodes = _onto_partition(jobs, partition or "cpu", machine, fmt == "swf", nodes)
+    label = name or path.name.removesuffix(".gz").removesuffix(".swf").removesuffix(".parquet")
+    model = fit_model(jobs, name=label, source=path.name, start_hour_of_week=start_how, nodes=nodes)
+    return FittedTrace(model, jobs, trace_span_s(jobs) / SECONDS_PER_DAY, skipped)
+
+
+def _onto_partition(
+    jobs: JobTable, partition: str, machine: Machine | None, processors: bool, nodes: dict[str, int] | None
+) -> tuple[JobTable, dict[str, int] | None]:
+    """Every job in ``partition``; processor sizes as whole nodes of ``machine`` when it is given."""
+    n = len(jobs)
+    moved = replace(jobs, partition=np.zeros(n, np.int32), partition_names=(partition,))
+    if machine is None:
+        return moved, None if nodes is None else {partition: max(nodes.values())}
+    pool = machine.pools()[machine.pool_for(partition)]
+    if processors:
+        cores = machine.slurm_shape(machine.node_type(pool.node_type))[0]
+        moved = replace(moved, size=np.minimum(-(-moved.size // cores), pool.node_count))
+    return moved, {partition: pool.node_count}
