@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/workload.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache

@@ -11,7 +11,8 @@ import pmtwin
 
 PUBLIC = [
     "Engine", "JobTable", "Machine", "RunResult", "Schedule", "SchedulerConfig", "SlurmPools", "SlurmResult",
-    "__version__", "generate_workload", "load_workload_model", "load_qos", "load_scheduler", "load_system", "machine_from_slurm_conf",
+    "__version__", "generate_workload", "load_workload_model", "load_qos", "load_scheduler", "load_system",
+    "machine_from_slurm_conf",
     "read_alibaba", "read_jobs_parquet", "read_sacct", "read_swf", "replay", "run_schedule", "run_slurm",
     "simulate", "PowerOptions", "load_power_classes", "power_overview", "validation_rows", "Prediction",
     "predict", "predict_hpl", "predict_train", "predict_desi", "headline", "read_app_jobs", "run_calibration",

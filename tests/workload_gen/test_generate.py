@@ -126,7 +126,7 @@ def test_the_mix_and_the_cycles_follow_the_model() -> None:
     assert 0.09 < np.mean(qos == "debug") < 0.15  # 15% drawn, heavy users' extras moved to regular
     assert 0.55 < np.mean(qos == "regular") < 0.70
     gpu = rows_of(jobs, "gpu")[plain]
-    assert abs(np.mean(names(jobs, "constraint")[plain][gpu] == "hbm80g") - 0.08) < 0.005
+    assert abs(np.mean(names(jobs, "constraint")[plain][gpu] == "hbm80g") - 0.16) < 0.005
     hours = (jobs.submit_s[plain] % DAY_S // 3600).astype(np.int64)
     hourly = np.bincount(hours, minlength=24) / np.count_nonzero(plain) * 24
     daily = np.asarray(model().arrivals.daily_profile)

@@ -16,7 +16,7 @@ import typer
 from pmtwin.cli._guard import guard as _guard
 from pmtwin.cli._progress import terminal_progress
 from pmtwin.cli.perf_cmds import calibrate, predict_app
-from pmtwin.cli.workload_cmds import workload_app
+from pmtwin.cli.workload_cmds import MAX_DAYS, workload_app
 
 if TYPE_CHECKING:
     from pmtwin.runs import RunResult
@@ -74,8 +74,6 @@ ResolutionOpt = Annotated[
 NoPowerOpt = Annotated[
     bool, typer.Option("--no-power", help="Skip the power model (no power series or summary).")
 ]
-MAX_DAYS = 3650.0
-"""Ten years of the default workload (about ten million jobs) fit this command's memory comfortably."""
 MAX_UNITS = 2**40
 
 

@@ -19,6 +19,7 @@ workload_app = typer.Typer(
     no_args_is_help=True,
 )
 MAX_DAYS = 3650.0
+"""Ten years of the default workload (about fourteen million jobs)."""
 FORMAT_HELP = "Trace format: auto, swf, sacct or parquet (auto: by name and content)."
 
 

@@ -24,8 +24,9 @@ The rules (docs/workloads.md section 2), with ``SeedSequence(seed)`` spawning on
    jobs end within the window.
 6. Shared classes (``cores`` or ``gpus`` laws) ask for part of their one node: GPUs (with the cores and
    memory of as many GPUs' share of the node) or cores (memory in proportion); needs a machine.
-7. DESI jobs (``[desi]``) and the model's ``[[transforms]]`` are added last; rows are renumbered 1..n in
-   canonical order (submit time, then partition order, then draw order).
+7. DESI jobs (``[desi]``) join the partitions' jobs before rule 5 (which looks at the whole table);
+   the model's ``[[transforms]]`` come last; rows are renumbered 1..n in canonical order (submit time,
+   then partition order with DESI last, then draw order).
 """
 
 from __future__ import annotations
@@ -87,7 +88,6 @@ def generate_workload(
         )
         for stream, (name, part) in zip(streams, model.partitions.items(), strict=False)
     ]
-    tables = [apply_submit_limits(concat_jobs(tables), model)]
     if model.desi.nights or model.desi.reprocessing:
         from pmtwin.workload.desi_jobs import desi_jobs
 
@@ -98,7 +98,7 @@ def generate_workload(
             desi_jobs(machine, days=days, rng=desi_rng, nights=model.desi.nights,
                       reprocessing=model.desi.reprocessing)
         )  # fmt: skip
-    jobs = concat_jobs(tables)
+    jobs = apply_submit_limits(concat_jobs(tables), model)
     if model.transforms:
         from pmtwin.workload.transforms import apply_transforms, parse_transforms
 

@@ -1,9 +1,9 @@
 """Slurm features over a job table: users and accounts, QOS, time limits, shared jobs, arrays, dependencies.
 
-``with_slurm_features`` takes a workload without Slurm-mode columns (the default synthetic workload of
-``synthetic.py``) and returns a copy with them, drawn from a ``numpy.random.Generator`` (same generator
-state, same table). The number of jobs, their ids, sizes, partitions, constraints and work stay; what
-changes is documented per step below. The rules it must respect are those of Slurm mode
+``with_slurm_features`` takes a generated workload (``generate.py``) and returns a copy with Slurm
+features, drawn from a ``numpy.random.Generator`` (same generator state, same table). The number of
+jobs, their ids, sizes, partitions, constraints and work stay; what changes is documented per step
+below. The rules it must respect are those of Slurm mode
 (docs/slurm-scheduling.md) under the Perlmutter QOS table (src/pmtwin/sched/qos/perlmutter.toml):
 
 1. users and accounts: rows without a user (-1) get one from a Zipf law over ``SlurmMix.users``; rows
@@ -29,6 +29,10 @@ changes is documented per step below. The rules it must respect are those of Slu
    array, so an array's tasks ask alike;
 7. dependencies: a share of jobs depend (afterok, some afterany) on their user's previous job in
    canonical order (submit time, job id); each night's DESI jobs depend afterok on the night's first.
+
+A workload that already has QOS (every job in one of ``QOS_NAMES``, as the Perlmutter model generates
+them) keeps them: steps 3 and 6 are skipped (its realtime jobs, shared requests and dependencies are its
+own; an array's tasks take its first task's requests), and its dependencies are kept beside step 7's.
 
 Every parameter of ``SlurmMix`` names its source or is marked as an assumption.
 """
@@ -72,13 +76,13 @@ def _check(ok: bool, name: str, message: str) -> None:
 class SlurmMix:
     """Every parameter of the Slurm layer; override any of them with ``dataclasses.replace``.
 
-    Shares are probabilities among the jobs eligible for a feature (as each parameter says). On the
-    30-day default workload of the full Perlmutter (86,373 jobs; workload seed 0, ``default_rng(0)``)
-    the defaults give: regular 70.4%, debug 14.4% (the debug candidates were 25%: heavy users' debug
-    jobs beyond the submit limit stay regular), shared 9.2%, preempt 2.3%, premium 1.6% (3% before the
-    submit limit), realtime 0.75% (21 jobs a night), interactive 0.7%, overrun 0.7%; time limit below
-    the run time 1.6%; 7.2% of jobs in 2,289 arrays; 2.8% of jobs with a dependency. The array share
-    varies with the seed (3-20%): it depends on whether the busiest users are array users.
+    Shares are probabilities among the jobs eligible for a feature (as each parameter says). On 30
+    days of the Perlmutter model stripped of its QOS, accounts and DESI jobs (118,971 jobs; workload
+    seed 0, ``default_rng(0)``; ``tests/workload/bare.py``) the defaults give: regular 67.7%, debug
+    11.7% (heavy users' debug jobs beyond the submit limit stay regular), shared 14.2%, preempt 2.5%,
+    premium 1.8%, realtime 0.5% (22 jobs a night), interactive 0.8%, overrun 0.8%; time limit below the
+    run time 1.6%; 15.6% of jobs in 3,936 arrays; 2.4% of jobs with a dependency. The array share
+    varies with the seed: it depends on whether the busiest users are array users.
     """
 
     users: int = 400
@@ -86,7 +90,7 @@ class SlurmMix:
 
     user_zipf_exponent: float = 1.0
     """P(user of rank r) ~ r**-exponent; with 400 users the busiest submits 15% of jobs. Assumption,
-    as ``DefaultMix.user_zipf_exponent``."""
+    as the Perlmutter workload model's users."""
 
     accounts: int = 100
     """Accounts (Slurm accounts, NERSC projects) users are spread over. Assumption."""
@@ -115,8 +119,8 @@ class SlurmMix:
 
     debug_share: float = 0.8
     """Share of debug-eligible jobs (at most ``debug_max_nodes`` nodes and ``debug_max_limit_s``) put in
-    debug. Assumption: the default workload's debug jobs are 25% of all, most of its <= 30 min jobs of
-    <= 8 nodes; the rest are short production runs in regular."""
+    debug. Assumption: most of a workload's <= 30 min jobs of <= 8 nodes; the rest are short production
+    runs in regular."""
 
     debug_max_nodes: int = 8
     """Debug QOS node cap (perlmutter.toml: RM section 4; PMGPU)."""
