@@ -48,6 +48,8 @@ class FakeGpu:
     queued_s: float = 0.0
     gemms: list[tuple[str, bool, int]] = field(default_factory=list)
     """(dtype, TF32 allowed, n) of every GEMM launched."""
+    first_call_s: float = 0.0
+    """Set-up time added to the first GEMM of each (dtype, TF32 allowed), as cuBLAS's first call of a kind."""
 
     def launch(self, seconds: float) -> None:
         self.queued_s += seconds
@@ -102,6 +104,8 @@ def fake_torch(gpu: FakeGpu, memory_bytes: int = 40 * 2**30) -> Any:
         n = a.shape[0]
         assert a.shape == b.shape == out.shape == (n, n)
         allow_tf32 = torch.backends.cuda.matmul.allow_tf32
+        if all((dtype, tf32) != (a.dtype.name, allow_tf32) for dtype, tf32, _ in gpu.gemms):
+            gpu.launch(gpu.first_call_s)
         gpu.gemms.append((a.dtype.name, allow_tf32, n))
         gpu.launch(2 * n**3 / FAKE_GEMM_FLOPS[(a.dtype.name, allow_tf32)])
         return out
@@ -220,10 +224,16 @@ def test_gpu_bandwidth_is_bytes_over_time(fake_gpu: FakeGpu) -> None:
         (2**30, 0.08, {"fp64": 2048, "fp32": 4096, "tf32": 4096, "fp16": 4096, "bf16": 4096}),
     ],
 )
+@pytest.mark.parametrize("first_call_s", [0.0, 0.5])
 def test_gpu_sizes_grow_until_a_call_is_timeable_and_fit_memory(
-    monkeypatch: pytest.MonkeyPatch, memory_bytes: int, seconds_per_kernel: float, expected_n: dict[str, int]
+    monkeypatch: pytest.MonkeyPatch,
+    memory_bytes: int,
+    seconds_per_kernel: float,
+    expected_n: dict[str, int],
+    first_call_s: float,
 ) -> None:
-    gpu = FakeGpu()
+    """Also when each kind's first call carries a set-up time (0.5 s: a whole budget's worth)."""
+    gpu = FakeGpu(first_call_s=first_call_s)
     monkeypatch.setitem(sys.modules, "torch", fake_torch(gpu, memory_bytes))
     monkeypatch.setattr(calibrate, "perf_counter", lambda: gpu.now_s)
     monkeypatch.setattr(calibrate, "_measure_cpu", canned_cpu)

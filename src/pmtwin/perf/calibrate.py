@@ -286,6 +286,12 @@ def _seconds(call: Call, sync: Call) -> float:
     return perf_counter() - start
 
 
+def _warm_seconds(call: Call, sync: Call) -> float:
+    """Wall time of the second of two calls (the first warms up)."""
+    _seconds(call, sync)
+    return _seconds(call, sync)
+
+
 def _best_seconds(call: Call, sync: Call, repeats: int) -> float:
     best_s = min(_seconds(call, sync) for _ in range(repeats))
     if best_s <= 0:
@@ -301,14 +307,16 @@ def _repeats(call_s: float, plan: _Plan) -> int:
 
 def _gemm_tflops(make_call: Callable[[int], Call], sync: Call, plan: _Plan, max_n: int) -> tuple[float, int]:
     """TF/s of an n x n GEMM, and n: the size grows until one call is long enough to time, then the
-    best of a few calls counts (the sizing call is the warm-up)."""
+    best of a few calls counts. Each size's first call is an untimed warm-up: a library's first call of
+    a kind can carry its set-up (cuBLAS choosing and loading kernels: on an H100 the first fp32 and fp16
+    calls took long enough to stop the growth at n = 1,024, far below the device's rate)."""
     n = plan.gemm_start_n
     call = make_call(n)
-    call_s = _seconds(call, sync)
+    call_s = _warm_seconds(call, sync)
     while call_s < plan.min_call_s and 2 * n <= max_n:
         n *= 2
         call = make_call(n)
-        call_s = _seconds(call, sync)
+        call_s = _warm_seconds(call, sync)
     best_s = _best_seconds(call, sync, _repeats(call_s, plan))
     return 2.0 * n**3 / best_s / 1e12, n
 
