@@ -144,3 +144,34 @@ def test_simulate_takes_a_fitted_model(traces_dir: Path, tmp_path: Path) -> None
     assert 'model = "KTH-SP2-1996-2.1-cln"' in config
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert set(summary["pools"]) == {"gpu", "gpu:hbm80g", "cpu"} and summary["jobs"] > 100
+
+
+def test_transform_rescales_sizes_to_a_smaller_machine(tmp_path: Path) -> None:
+    source = tmp_path / "w.parquet"
+    assert invoke("workload", "generate", "--days", "3", "--out", str(source))[0] == 0
+    config = tmp_path / "half.toml"
+    config.write_text(
+        '[[transforms]]\nkind = "rescale_sizes"\nfrom_nodes = 3072\nto_nodes = 1536\npartitions = ["cpu"]\n'
+    )
+    out = tmp_path / "half.parquet"
+    code, output = invoke("workload", "transform", str(source), "--config", str(config), "--out", str(out))
+    assert code == 0, output
+    before, after = read_jobs_parquet(source), read_jobs_parquet(out)
+    cpu = np.asarray(before.partition_names)[before.partition] == "cpu"
+    np.testing.assert_array_equal(after.size[cpu], np.maximum(1, np.floor(before.size[cpu] / 2 + 0.5)))
+    np.testing.assert_array_equal(after.size[~cpu], before.size[~cpu])
+    config.write_text('[[transforms]]\nkind = "rescale_sizes"\nfrom_nodes = 3072\n')
+    code, output = invoke("workload", "transform", str(source), "--config", str(config), "--out", str(out))
+    assert_user_error(code, output, "half.toml", "transforms[0]", "from_nodes with to_nodes")
+
+
+def test_fit_reads_a_sacct_trace(tmp_path: Path) -> None:
+    from tests.cli.test_cli import SACCT_FIXTURE
+
+    out = tmp_path / "s.toml"
+    args = ["--out", str(out), "--tz", "America/Los_Angeles", "--json"]
+    code, output = invoke("workload", "fit", str(SACCT_FIXTURE), *args)
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["trace_jobs"] > 0 and set(report["ks"]) >= {"size", "runtime", "interarrival", "accuracy"}
+    assert load_model(out).partitions

@@ -134,7 +134,7 @@ def simulate(
                 workload=workload,
             )
         )
-    _report(result, f"simulate {machine}, {workload}, {days:g} days, seed {seed}, {policy}", quiet)
+    _report(result, f"simulate {machine}, workload {workload}, {days:g} days, seed {seed}, {policy}", quiet)
 
 
 @app.command()

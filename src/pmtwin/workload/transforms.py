@@ -42,6 +42,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 
@@ -519,18 +520,34 @@ class ScaleLoadSpec(BaseModel):
 
 
 class RescaleSizesSpec(BaseModel):
-    """``rescale_sizes``: job sizes times ``factor`` in ``partitions`` (all when absent)."""
+    """``rescale_sizes``: job sizes times ``factor`` in ``partitions`` (all when absent); or, for a
+    machine of another size, ``from_nodes`` and ``to_nodes`` (factor = to_nodes / from_nodes, and sizes
+    capped at ``to_nodes`` unless ``max_size`` says otherwise)."""
 
     model_config = CONFIG
 
     kind: Literal["rescale_sizes"]
-    factor: float = Field(gt=0)
+    factor: float | None = Field(default=None, gt=0)
+    from_nodes: int | None = Field(default=None, ge=1)
+    to_nodes: int | None = Field(default=None, ge=1)
     partitions: tuple[str, ...] | None = Field(default=None, min_length=1, strict=False)
     preserve: Literal["runtime", "work"] = "runtime"
     max_size: int | None = Field(default=None, ge=1)
 
+    @model_validator(mode="after")
+    def _one_way(self) -> RescaleSizesSpec:
+        pair = self.from_nodes is not None and self.to_nodes is not None
+        if (self.factor is None) == (not pair) or (self.from_nodes is None) != (self.to_nodes is None):
+            raise ValueError("give factor, or from_nodes with to_nodes")
+        return self
+
     def apply(self, jobs: JobTable, rng: np.random.Generator) -> tuple[JobTable, Report]:
-        return rescale_sizes(jobs, self.factor, self.partitions, self.preserve, self.max_size)
+        if self.factor is not None:
+            return rescale_sizes(jobs, self.factor, self.partitions, self.preserve, self.max_size)
+        assert self.from_nodes is not None and self.to_nodes is not None
+        cap = self.max_size if self.max_size is not None else self.to_nodes
+        factor = self.to_nodes / self.from_nodes
+        return rescale_sizes(jobs, factor, self.partitions, self.preserve, cap)
 
 
 class ShiftToGpuSpec(BaseModel):
