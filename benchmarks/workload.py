@@ -166,9 +166,9 @@ def _cdf_at(histogram: dict[str, Any], value: float) -> float:
 
 
 def _model() -> Any:
-    from pmtwin.workload.model import load_model
+    from pmtwin.workload.model import load_workload_model
 
-    return load_model("perlmutter")
+    return load_workload_model("perlmutter")
 
 
 def main() -> None:

@@ -265,14 +265,15 @@ def simulate(
     model's options (docs/power.md; default: computed, no caps)."""
     prepare_out_dir(out_dir)
     from pmtwin.machine import load_system
-    from pmtwin.workload.generate import generate_workload
-    from pmtwin.workload.model import load_model
+    from pmtwin.workload.generate import generate
+    from pmtwin.workload.model import load_workload_model
 
     t0 = time.perf_counter()
     system = load_system(machine)
     pools = _machine_pools(system)
-    model = load_model(workload)
-    jobs = generate_workload(model, days=days, seed=seed, machine=system)
+    model = load_workload_model(workload)
+    generated = generate(model, days=days, seed=seed, machine=system)
+    jobs = generated.jobs
     if slurm_features:
         jobs = _with_slurm_features(jobs, system, seed)
         if scheduler is None:
@@ -289,6 +290,7 @@ def simulate(
             "days": days,
             "seed": seed,
             "slurm_features": slurm_features,
+            **generated.report,
         },
     }
     plan = _power_plan(system, pools, power)

@@ -146,9 +146,10 @@ def test_replay_reads_sacct_output(tmp_path: Path) -> None:
 
 def test_replay_routes_a_parquet_job_table_onto_pools(tmp_path: Path) -> None:
     from pmtwin.machine import load_system
-    from pmtwin.workload import generate_workload, load_model, write_jobs_parquet
+    from pmtwin.workload import generate_workload, load_workload_model, write_jobs_parquet
 
-    jobs = generate_workload(load_model("perlmutter"), days=0.5, seed=1, machine=load_system("perlmutter"))
+    model = load_workload_model("perlmutter")
+    jobs = generate_workload(model, days=0.5, seed=1, machine=load_system("perlmutter"))
     write_jobs_parquet(jobs, tmp_path / "jobs.parquet")
     code, output = invoke("replay", str(tmp_path / "jobs.parquet"), "--machine", "perlmutter",
                           "--out", str(tmp_path / "run"), "-q")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pmtwin.workload import generate_workload, load_model, read_jobs_parquet, read_swf
+from pmtwin.workload import generate_workload, load_workload_model, read_jobs_parquet, read_swf
 from tests.cli._runner import assert_user_error, invoke
 
 
@@ -22,7 +22,8 @@ def test_generate_writes_the_same_bytes_for_the_same_seed(tmp_path: Path) -> Non
     jobs = read_jobs_parquet(files[0])
     from pmtwin.machine import load_system
 
-    expected = generate_workload(load_model("perlmutter"), days=3, seed=4, machine=load_system("perlmutter"))
+    model = load_workload_model("perlmutter")
+    expected = generate_workload(model, days=3, seed=4, machine=load_system("perlmutter"))
     assert jobs.submit_s.tobytes() == expected.submit_s.tobytes()
     assert jobs.qos_names == expected.qos_names and jobs.depends is not None
 
@@ -80,7 +81,7 @@ def test_fit_writes_a_model_and_reports_ks_distances(traces_dir: Path, tmp_path:
     code, output = invoke("workload", "fit", str(trace), "--out", str(out), "--json")
     assert code == 0, output
     report = json.loads(output)
-    model = load_model(out)
+    model = load_workload_model(out)
     assert model.model.name == "KTH-SP2-1996-2.1-cln"
     assert report["trace_jobs"] == len(read_swf(trace).jobs)
     assert abs(report["generated_jobs"] - report["trace_jobs"]) < 0.05 * report["trace_jobs"]
@@ -135,7 +136,7 @@ def test_simulate_takes_a_fitted_model(traces_dir: Path, tmp_path: Path) -> None
         "workload", "fit", str(trace), "--machine", "perlmutter", "--out", str(model), "--json"
     )
     assert code == 0, output
-    assert list(load_model(model).partitions) == ["cpu"]
+    assert list(load_workload_model(model).partitions) == ["cpu"]
     code, output = invoke(
         "simulate", "--workload", str(model), "--days", "5", "--out", str(tmp_path / "run"), "-q"
     )
@@ -174,4 +175,55 @@ def test_fit_reads_a_sacct_trace(tmp_path: Path) -> None:
     assert code == 0, output
     report = json.loads(output)
     assert report["trace_jobs"] > 0 and set(report["ks"]) >= {"size", "runtime", "interarrival", "accuracy"}
-    assert load_model(out).partitions
+    assert load_workload_model(out).partitions
+
+
+def test_fit_for_a_machine_keeps_a_job_table_s_partitions(tmp_path: Path) -> None:
+    source = tmp_path / "w.parquet"
+    assert invoke("workload", "generate", "--days", "3", "--out", str(source))[0] == 0
+    out = tmp_path / "f.toml"
+    code, output = invoke(
+        "workload", "fit", str(source), "--machine", "perlmutter", "--out", str(out), "--json"
+    )
+    assert code == 0, output
+    assert set(json.loads(output)["partitions"]) == {"gpu", "cpu"}
+    assert set(load_workload_model(out).partitions) == {"gpu", "cpu"}
+
+
+def test_fit_refuses_a_partition_the_machine_lacks(tmp_path: Path) -> None:
+    from tests.cli.test_cli import SACCT_FIXTURE
+
+    code, output = invoke("workload", "fit", str(SACCT_FIXTURE), "--machine", "perlmutter", "--out",
+                          str(tmp_path / "m.toml"))  # fmt: skip
+    assert_user_error(code, output, "is not one of perlmutter's", "--partition")
+
+
+def test_transform_of_an_swf_trace_keeps_processors_and_reports_what_the_reader_left_out(
+    traces_dir: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "w.toml"
+    config.write_text('[[transforms]]\nkind = "time_window"\nstart_day = 0\nend_day = 30\n')
+    out = tmp_path / "k.swf"
+    trace = traces_dir / "KTH-SP2-1996-2.1-cln.swf.gz"
+    code, output = invoke("workload", "transform", str(trace), "--config", str(config), "--out", str(out),
+                          "--json")  # fmt: skip
+    assert code == 0, output
+    summary = json.loads(output)
+    assert summary["unit"] == "processors" and sum(summary["skipped"].values()) == 9
+    assert summary["records"] == summary["jobs_in"] + 9
+    header = out.read_text()[:2000]
+    assert "sizes are processors" in header and "MaxProcs: 100" in header
+
+
+def test_generate_reports_desi_nights_and_submit_limit_moves(tmp_path: Path) -> None:
+    code, output = invoke(
+        "workload", "generate", "--days", "3", "--out", str(tmp_path / "g.parquet"), "--json"
+    )
+    assert code == 0, output
+    summary = json.loads(output)
+    assert summary["desi"]["observing_nights"] >= summary["desi"]["nights_cut_at_horizon"] >= 0
+    assert set(summary["moved_by_submit_limits"]) == {"debug", "interactive", "premium"}
+    code, output = invoke("workload", "generate", "--days", "nan", "--out", str(tmp_path / "g.parquet"))
+    assert_user_error(code, output, "--days must be a number in (0, 3650]")
+    code, output = invoke("workload", "generate", "--out", str(tmp_path / "no" / "g.parquet"))
+    assert_user_error(code, output, "does not exist")

@@ -262,9 +262,9 @@ def series_rows(path: Path, name: str) -> tuple[NDArray[np.float64], NDArray[np.
 def default_class_model(path: Path) -> Path:
     """The Perlmutter workload model with every job in its node's default power class (no DESI jobs)."""
     from pmtwin.workload.fit import model_to_toml
-    from pmtwin.workload.model import Desi, load_model
+    from pmtwin.workload.model import Desi, load_workload_model
 
-    model = load_model("perlmutter")
+    model = load_workload_model("perlmutter")
     partitions = {
         name: part.model_copy(
             update={

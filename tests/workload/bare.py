@@ -10,14 +10,14 @@ import numpy as np
 from pmtwin.machine import load_system
 from pmtwin.workload.generate import generate_workload
 from pmtwin.workload.jobs import JobTable
-from pmtwin.workload.model import Desi, load_model
+from pmtwin.workload.model import Desi, load_workload_model
 
 GPUS_PER_GPU_NODE = 4
 
 
 def bare_workload(days: float, seed: int = 0) -> JobTable:
     """``days`` of the Perlmutter model without DESI jobs, QOS, accounts or shared requests."""
-    model = load_model("perlmutter")
+    model = load_workload_model("perlmutter")
     model = model.model_copy(update={"desi": Desi()})
     jobs = generate_workload(model, days=days, seed=seed, machine=load_system("perlmutter"))
     n = len(jobs)

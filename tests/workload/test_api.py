@@ -16,7 +16,7 @@ def test_public_names() -> None:
         "WorkloadFormatError",
         "WorkloadModel",
         "generate_workload",
-        "load_model",
+        "load_workload_model",
         "read_jobs_parquet",
         "read_sacct",
         "read_swf",

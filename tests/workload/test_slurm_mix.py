@@ -16,6 +16,7 @@ from pmtwin.sched.qos import load_qos
 from pmtwin.workload.jobs import AFTERANY, AFTEROK, COLUMN_DTYPES, JobTable
 from pmtwin.workload.slurm_mix import QOS_NAMES, SlurmMix, with_slurm_features
 from tests.workload.bare import bare_workload
+from tests.workload.slurm_run import pool_of_jobs, slurm_pools
 
 DAY_S = 86400.0
 NO_LIMITS = {"debug_window_s": 0.0, "interactive_window_s": 0.0, "premium_window_s": 0.0}
@@ -355,29 +356,16 @@ def test_slurm_mode_rejects_no_job_for_a_qos_reason() -> None:
     under-estimated jobs time out. (Preempted jobs are cancelled here, not requeued: see the report on
     requeue in the scheduler.)"""
     from pmtwin.sched.config import SchedulerConfig
-    from pmtwin.sched.slurm import REASON_NAMES, STATE_NAMES, SlurmPools, run_slurm
+    from pmtwin.sched.slurm import REASON_NAMES, STATE_NAMES, run_slurm
 
     system = load_system("perlmutter")
     days = 10.0
     jobs = bare_workload(days)
     out = with_slurm_features(jobs, np.random.default_rng(0), **machine_shapes())
-    pools = system.pools()
-    shapes = [system.node_type(p.node_type) for p in pools]
-    slurm_pools = SlurmPools(
-        tuple(p.name for p in pools), np.array([p.node_count for p in pools], np.int64),
-        np.array([p.first_node_id for p in pools], np.int64),
-        np.array([t.cpus_per_node * system.cpu_spec(t).cores for t in shapes], np.int64),
-        np.array([t.gpus_per_node for t in shapes], np.int64),
-        np.array([int((t.ddr_gb or 0) * 1024) for t in shapes], np.int64), np.zeros(len(pools)),
-    )  # fmt: skip
-    pairs, inverse = np.unique(np.stack([out.partition, out.constraint]), axis=1, return_inverse=True)
-    pool_of_job = np.array(
-        [system.pool_for(out.partition_names[p], out.constraint_names[c]) for p, c in pairs.T.tolist()],
-        np.int32,
-    )[inverse.reshape(-1)]
+    pools, pool_of_job = slurm_pools(system), pool_of_jobs(system, out)
     for priority in ("fifo", "nersc"):
         config = SchedulerConfig(priority=priority, walltime="kill", preempt_mode="cancel")
-        result = run_slurm(out, pool_of_job, slurm_pools, config, load_qos("perlmutter"))
+        result = run_slurm(out, pool_of_job, pools, config, load_qos("perlmutter"))
         assert np.count_nonzero(result.state == STATE_NAMES.index("REJECTED")) == 0, priority
         assert np.count_nonzero(result.state == STATE_NAMES.index("TIMEOUT")) > 0
         cancelled = result.reason[result.state == STATE_NAMES.index("CANCELLED")]

@@ -310,27 +310,14 @@ def test_slurm_mode_runs_every_desi_job_to_completion() -> None:
     """20 days of nights plus a campaign on day 3, alone on Perlmutter in Slurm mode (FIFO, walltime
     kill): nothing is rejected or times out, and the realtime jobs never hold more than 10 nodes."""
     from pmtwin.sched.config import SchedulerConfig
-    from pmtwin.sched.slurm import STATE_NAMES, SlurmPools, run_slurm
+    from pmtwin.sched.slurm import STATE_NAMES, run_slurm
+    from tests.workload.slurm_run import pool_of_jobs, slurm_pools
 
     system = perlmutter()
     cfg = load_desi_jobs_config(reprocessing_start_day=3)
     jobs = desi_jobs(system, days=20, rng=np.random.default_rng(2), config=cfg)
-    pools = system.pools()
-    shapes = [system.node_type(p.node_type) for p in pools]
-    slurm_pools = SlurmPools(
-        tuple(p.name for p in pools), np.array([p.node_count for p in pools], np.int64),
-        np.array([p.first_node_id for p in pools], np.int64),
-        np.array([t.cpus_per_node * system.cpu_spec(t).cores for t in shapes], np.int64),
-        np.array([t.gpus_per_node for t in shapes], np.int64),
-        np.array([int((t.ddr_gb or 0) * 1024) for t in shapes], np.int64), np.zeros(len(pools)),
-    )  # fmt: skip
-    pool_of_job = np.array(
-        [system.pool_for(jobs.partition_names[p], jobs.constraint_names[c])
-         for p, c in zip(jobs.partition.tolist(), jobs.constraint.tolist(), strict=True)],
-        np.int32,
-    )  # fmt: skip
     config = SchedulerConfig(walltime="kill")
-    result = run_slurm(jobs, pool_of_job, slurm_pools, config, load_qos("perlmutter"))
+    result = run_slurm(jobs, pool_of_jobs(system, jobs), slurm_pools(system), config, load_qos("perlmutter"))
     assert np.all(result.state == STATE_NAMES.index("COMPLETED"))
     realtime = np.flatnonzero(jobs.qos == REALTIME)
     events = np.concatenate([result.start_s[realtime], result.end_s[realtime]])

@@ -23,7 +23,7 @@ from pmtwin.workload.fit import (
     trace_span_s,
 )
 from pmtwin.workload.jobs import COLUMN_DTYPES, JobTable
-from pmtwin.workload.model import WorkloadModel, load_model
+from pmtwin.workload.model import WorkloadModel, load_workload_model
 from pmtwin.workload.swf import SwfTrace, read_swf
 
 generate = pytest.importorskip("pmtwin.workload.generate")
@@ -114,15 +114,15 @@ def test_fitted_model_round_trips_through_toml(tmp_path: Path) -> None:
     assert text.startswith("# pmtwin workload model 'synthetic'\n# A test.\n# Two lines.\n")
     path = tmp_path / "model.toml"
     path.write_text(text, encoding="utf-8")
-    assert load_model(path) == model
-    assert model_to_toml(load_model(path)) == text
+    assert load_workload_model(path) == model
+    assert model_to_toml(load_workload_model(path)) == text
 
 
 def test_real_trace_model_round_trips(traces_dir: Path, tmp_path: Path) -> None:
     model = _fitted(traces_dir / TRACES[0])
     path = tmp_path / "kth.toml"
     path.write_text(model_to_toml(model), encoding="utf-8")
-    assert load_model(path) == model
+    assert load_workload_model(path) == model
     assert "KTH-SP2-1996-2.1-cln.swf.gz" in path.read_text(encoding="utf-8").splitlines()[1]
 
 
@@ -148,14 +148,14 @@ def test_toml_keeps_non_default_fields(tmp_path: Path) -> None:
     model = WorkloadModel.model_validate(data)
     path = tmp_path / "edited.toml"
     path.write_text(model_to_toml(model), encoding="utf-8")
-    assert load_model(path) == model
+    assert load_workload_model(path) == model
 
 
 def test_shipped_model_round_trips(tmp_path: Path) -> None:
-    model = load_model("perlmutter")
+    model = load_workload_model("perlmutter")
     path = tmp_path / "perlmutter.toml"
     path.write_text(model_to_toml(model), encoding="utf-8")
-    assert load_model(path) == model
+    assert load_workload_model(path) == model
 
 
 def test_toml_refuses_dotted_names() -> None:

@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 from pmtwin.machine import Machine, load_system
 from pmtwin.sched.qos import load_qos
 from pmtwin.workload.errors import WorkloadFormatError
-from pmtwin.workload.generate import generate_workload, partition_rate_per_s, partition_shapes
+from pmtwin.workload.generate import generate, generate_workload, partition_rate_per_s, partition_shapes
 from pmtwin.workload.jobs import COLUMN_DTYPES, JobTable
-from pmtwin.workload.model import Desi, Dist, WorkloadModel, load_model, parse_model
-from pmtwin.workload.submit_limits import over_submit_limit
+from pmtwin.workload.model import Desi, Dist, WorkloadModel, load_workload_model, parse_model
 
 DAY_S = 86400.0
 YEAR_DAYS = 365.0
@@ -31,7 +30,7 @@ def perlmutter() -> Machine:
 
 @cache
 def model() -> WorkloadModel:
-    return load_model("perlmutter")
+    return load_workload_model("perlmutter")
 
 
 @cache
@@ -116,7 +115,34 @@ def test_the_users_submit_limits_hold_by_construction() -> None:
     ):
         mask = qos == name
         assert mask.sum() > 1000, name
-        assert not over_submit_limit(jobs.submit_s, jobs.user, mask, limit, window_s).any(), name
+        assert max_in_window(jobs.submit_s[mask], jobs.user[mask], window_s) <= limit, name
+
+
+def max_in_window(submit_s: np.ndarray, user: np.ndarray, window_s: float) -> int:
+    """Brute force: the most jobs one user has in any (t - window, t] ending at one of their submissions."""
+    most = 0
+    for u in np.unique(user):
+        t = np.sort(submit_s[user == u])
+        earliest = np.searchsorted(t, t - window_s, side="right")
+        most = max(most, int(np.max(np.arange(len(t)) - earliest + 1)))
+    return most
+
+
+def test_a_submit_limit_moves_the_extra_jobs_to_the_overflow_qos() -> None:
+    data = {
+        "model": {"name": "limits"},
+        "users": {"count": 1},
+        "partitions": {"p": {"jobs_per_day": 200, "nodes": 4, "classes": {"d": {
+            "share": 1, "qos": "debug", "size": {"values": [1], "weights": [1]},
+            "runtime_s": {"values": [60], "weights": [1]}, "submit_limit": 3, "submit_window_s": 3600,
+        }}}},
+    }  # fmt: skip
+    generated = generate(parse_model(data, "limits"), days=5, seed=0)
+    jobs = generated.jobs
+    debug = names(jobs, "qos") == "debug"
+    assert max_in_window(jobs.submit_s[debug], jobs.user[debug], 3600) <= 3
+    moved = generated.report["moved_by_submit_limits"]["debug"]
+    assert moved == np.count_nonzero(names(jobs, "qos") == "regular") > 0
 
 
 def test_the_mix_and_the_cycles_follow_the_model() -> None:
@@ -162,13 +188,13 @@ def test_a_machine_without_80gb_nodes_gets_no_hbm80g_jobs() -> None:
 def test_a_model_with_node_counts_needs_no_machine(tmp_path: Path) -> None:
     path = tmp_path / "m.toml"
     path.write_text(SMALL_MODEL)
-    jobs = generate_workload(load_model(path), days=20, seed=1)
+    jobs = generate_workload(load_workload_model(path), days=20, seed=1)
     assert jobs.partition_names == ("batch",)
     assert jobs.size.max() <= 64 and set(np.unique(jobs.limit_s).tolist()) <= {600.0, 3600.0}
     assert abs(len(jobs) - 2000) < 5 * np.sqrt(2000)
     with pytest.raises(ValueError, match="DESI jobs"):
         generate_workload(
-            model().model_copy(update={"partitions": load_model(path).partitions}), days=1, seed=0
+            model().model_copy(update={"partitions": load_workload_model(path).partitions}), days=1, seed=0
         )
     with pytest.raises(ValueError, match="has no nodes; give a machine"):
         generate_workload(model(), days=1, seed=0)
@@ -177,7 +203,7 @@ def test_a_model_with_node_counts_needs_no_machine(tmp_path: Path) -> None:
 def test_exponential_gaps_make_a_poisson_process(tmp_path: Path) -> None:
     path = tmp_path / "m.toml"
     path.write_text(SMALL_MODEL)
-    jobs = generate_workload(load_model(path), days=400, seed=7)
+    jobs = generate_workload(load_workload_model(path), days=400, seed=7)
     gaps = np.diff(jobs.submit_s)
     assert abs(gaps.mean() - DAY_S / 100) < 0.03 * DAY_S / 100
     assert abs(gaps.std() / gaps.mean() - 1.0) < 0.05
@@ -221,19 +247,31 @@ accuracy = { probs = [0, 1], values = [0.1, 1.0] }
         ),
         (SMALL_MODEL + "[arrivals]\ndaily_profile = [1, 2]\n", "arrivals: daily_profile needs 24 values"),
         (SMALL_MODEL.replace("[model]", "[model"), "not valid TOML"),
+        (
+            SMALL_MODEL.replace("values = [0.1, 1.0]", "values = [0.5, -3], weights = [1, 1]").replace(
+                "probs = [0, 1], ", ""
+            ),
+            "accuracy values must lie in",
+        ),
+        (
+            SMALL_MODEL.replace("share = 1", "share = 1\nsubmit_limit = 2"),
+            "submit_limit needs submit_window_s > 0",
+        ),
+        (SMALL_MODEL + "[arrivals]\ngaps = { values = [10, -8], weights = [1, 1] }\n", "gaps must be >= 0"),
+        (SMALL_MODEL + "[[transforms]]\nkind = 'scale_load'\nfactor = -1\n", "transforms"),
     ],
 )
 def test_bad_model_files_name_the_file_and_the_field(tmp_path: Path, text: str, match: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(WorkloadFormatError, match=match) as info:
-        load_model(path)
+        load_workload_model(path)
     assert str(info.value).startswith(str(path))
 
 
 def test_unknown_model_name() -> None:
     with pytest.raises(WorkloadFormatError, match="no such workload model"):
-        load_model("nersc-2030")
+        load_workload_model("nersc-2030")
 
 
 @pytest.mark.parametrize(
@@ -291,15 +329,15 @@ def test_invariants_for_any_small_model(
     assert again.submit_s.tobytes() == jobs.submit_s.tobytes()
 
 
-def test_generated_workload_runs_in_slurm_mode_without_rejections() -> None:
+def test_generated_workload_runs_in_slurm_mode_without_rejections(tmp_path: Path) -> None:
     """10 days of the default workload plus the Slurm features, NERSC priority, walltime kill: no job is
     rejected (the model keeps QOS limits and submit limits; DESI keeps realtime's)."""
     from pmtwin.runs import simulate
     from pmtwin.sched.config import SchedulerConfig
 
     config = SchedulerConfig(priority="nersc", walltime="kill", preempt_mode="cancel")
-    result = simulate(out_dir=Path("/tmp/pmtwin-test-gen-slurm"), days=10, seed=1, scheduler=config,
-                      slurm_features=True, power=None)  # fmt: skip
+    result = simulate(out_dir=tmp_path / "run", days=10, seed=1, scheduler=config, slurm_features=True,
+                      power=None)  # fmt: skip
     states = result.summary["scheduler"]["states"]
     assert states.get("REJECTED", 0) == 0, states
     assert states.get("COMPLETED", 0) > 0.9 * len(result.jobs)

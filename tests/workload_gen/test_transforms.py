@@ -356,7 +356,19 @@ def test_shift_to_gpu_moves_cpu_jobs_with_their_new_shape() -> None:
     np.testing.assert_array_equal(out.mem_mb, [0, 0, 0, 0])
     np.testing.assert_array_equal(out.constraint, [0, 0, 0, 0])
     np.testing.assert_array_equal(out.power_class, [0, 0, 0, 0])
-    assert report == {"jobs_in": 4, "jobs_out": 4, "cpu_jobs": 3, "moved": 3, "moved_shared_requests": 1}
+    assert report == {"jobs_in": 4, "jobs_out": 4, "cpu_jobs": 3, "moved": 3, "capped": 0,
+                      "moved_shared_requests": 1, "shared_to_regular": 0}  # fmt: skip
+
+
+def test_shift_to_gpu_caps_sizes_and_moves_shared_jobs_to_regular() -> None:
+    table = make(
+        [0, 1, 2], [100, 100, 100], size=[2048, 1, 8], partition=[CPU, CPU, GPU],
+        qos=np.array([0, 1, 1], np.int32), qos_names=("debug", "shared"),
+    )  # fmt: skip
+    out, report = shift_to_gpu(table, 1.0, 2.0, np.random.default_rng(0), max_size=1536)
+    np.testing.assert_array_equal(out.size, [1536, 1, 8])
+    assert [out.qos_names[q] for q in out.qos] == ["debug", "regular", "shared"]
+    assert report["capped"] == 1 and report["shared_to_regular"] == 1
 
 
 def test_shift_to_gpu_adds_missing_names() -> None:
@@ -518,8 +530,30 @@ def test_time_window_spec_takes_days() -> None:
     np.testing.assert_array_equal(out.submit_s, [0, DAY])
     assert reports == [
         {"kind": "time_window", "jobs_in": 4, "jobs_out": 2, "jobs_dropped": 2,
-         "dropped_dependencies": 0, "reheaded_arrays": 0},
+         "dropped_dependencies": 0, "reheaded_arrays": 0, "origin_s": 0.0},
     ]  # fmt: skip
+
+
+def test_time_window_from_the_first_submission() -> None:
+    table = make([1.7e9, 1.7e9 + DAY, 1.7e9 + 2 * DAY])
+    spec = TimeWindowSpec(kind="time_window", start_day=1, end_day=5, origin="first_submit")
+    out, reports = apply_transforms(table, [spec], 0)
+    np.testing.assert_array_equal(out.submit_s, [0, DAY])
+    assert reports[0]["origin_s"] == 1.7e9 and reports[0]["jobs_dropped"] == 1
+
+
+def test_scale_load_keeps_excluded_qos_once() -> None:
+    table = make(
+        [0, DAY, 8 * DAY, 9 * DAY], qos=np.array([0, 1, 0, 1], np.int32), qos_names=("regular", "realtime")
+    )
+    out, report = scale_load(table, 3.0, rng=np.random.default_rng(0), exclude_qos=["realtime"])
+    names = np.asarray(out.qos_names)[out.qos]
+    assert np.count_nonzero(names == "realtime") == 2 and np.count_nonzero(names == "regular") == 6
+    assert report["excluded"] == 2
+    few, _ = scale_load(table, 0.01, rng=np.random.default_rng(0), exclude_qos=["realtime"])
+    assert np.count_nonzero(np.asarray(few.qos_names)[few.qos] == "realtime") == 2
+    with pytest.raises(ValueError, match="exclude_qos applies to method 'resample' only"):
+        scale_load(table, 2.0, "compress", exclude_qos=["realtime"])
 
 
 # ---------------------------------------------------------------------------------------------------

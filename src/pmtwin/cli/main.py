@@ -16,7 +16,7 @@ import typer
 from pmtwin.cli._guard import guard as _guard
 from pmtwin.cli._progress import terminal_progress
 from pmtwin.cli.perf_cmds import calibrate, predict_app
-from pmtwin.cli.workload_cmds import MAX_DAYS, workload_app
+from pmtwin.cli.workload_cmds import MAX_DAYS, check_days, workload_app
 
 if TYPE_CHECKING:
     from pmtwin.runs import RunResult
@@ -36,7 +36,7 @@ app.add_typer(workload_app, name="workload")
 app.command()(calibrate)
 
 POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
-SCHEDULER_HELP = "Slurm mode: a TOML file with a [scheduler] table (docs/slurm-scheduling.md)."
+SCHEDULER_HELP = r"Slurm mode: a TOML file with a \[scheduler] table (docs/slurm-scheduling.md)."
 PRIORITY_HELP = "Slurm mode priority: fifo, nersc or multifactor."
 WALLTIME_HELP = "Slurm mode walltime: trace (recorded run times) or kill (TIMEOUT at the time limit)."
 QOS_HELP = "Slurm mode QOS table: perlmutter, single, or a TOML path."
@@ -82,7 +82,7 @@ def simulate(
     machine: Annotated[str, typer.Option(help="System name (see `pmtwin machine list`) or TOML path.")] = (
         "perlmutter"
     ),
-    days: Annotated[float, typer.Option(help="Days of workload to simulate.", max=MAX_DAYS)] = 30.0,
+    days: Annotated[float, typer.Option(help=f"Days of workload to simulate (at most {MAX_DAYS:g}).")] = 30.0,
     seed: Annotated[int, typer.Option(help="Seed of the workload generator.", min=0)] = 0,
     workload: Annotated[
         str,
@@ -117,6 +117,7 @@ def simulate(
     energy and facility figures are computed unless --no-power (docs/power.md)."""
     from pmtwin import runs
 
+    _guard(lambda: check_days(days))
     config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
     power = _guard(lambda: _power(no_power, power_cap_mw, gpu_power_cap_w, outdoor_temp_c, resolution))
     with terminal_progress(enabled=not quiet) as progress:

@@ -3,7 +3,7 @@
 from pmtwin.workload.errors import WorkloadFormatError
 from pmtwin.workload.generate import generate_workload
 from pmtwin.workload.jobs import JobTable
-from pmtwin.workload.model import WorkloadModel, load_model
+from pmtwin.workload.model import WorkloadModel, load_workload_model
 from pmtwin.workload.parquet_io import read_jobs_parquet, write_jobs_parquet
 from pmtwin.workload.sacct import SacctTrace, read_sacct
 from pmtwin.workload.swf import SwfTrace, read_swf, write_swf
@@ -16,7 +16,7 @@ __all__ = [
     "WorkloadFormatError",
     "WorkloadModel",
     "generate_workload",
-    "load_model",
+    "load_workload_model",
     "read_jobs_parquet",
     "read_sacct",
     "read_swf",

@@ -38,21 +38,20 @@ def recode(codes: NDArray[np.int32], names: tuple[str, ...], onto: tuple[str, ..
     return recoded
 
 
-def concat_jobs(tables: Sequence[JobTable], *, id_offset_step: bool = True) -> JobTable:
+def concat_jobs(tables: Sequence[JobTable]) -> JobTable:
     """One table holding every row of ``tables``, then ``renumber``-ed (ids 1..n, canonical order).
 
-    Job ids (and dependencies and array ids, which refer to them) are made distinct first by offsetting
-    each table past the previous tables' largest id (``id_offset_step``); with it False the ids must
-    already be distinct across tables.
+    Job ids (and dependencies and array ids, which refer to them) are made distinct first: each table
+    after the first is shifted so that its smallest id is one above the largest id so far.
     """
     if not tables:
         raise ValueError("concat_jobs needs at least one table")
     names = {attr: merged_names([getattr(t, attr) for t in tables]) for attr in CATEGORICAL.values()}
     cols: dict[str, list[NDArray[np.generic]]] = {name: [] for name in COLUMN_DTYPES}
     dep_parts: list[Dependencies] = []
-    offset = 0
+    top: int | None = None
     for table in tables:
-        shift = offset if id_offset_step else 0
+        shift = 0 if top is None or not len(table) else top + 1 - int(table.job_id.min())
         for name in COLUMN_DTYPES:
             col = getattr(table, name)
             if name in CATEGORICAL:
@@ -66,7 +65,8 @@ def concat_jobs(tables: Sequence[JobTable], *, id_offset_step: bool = True) -> J
             d = table.depends
             dep_parts.append(Dependencies(d.job_id + shift, d.on_id + shift, d.kind))
         if len(table):
-            offset = max(offset, int(table.job_id.max()) + shift)
+            highest = int(table.job_id.max()) + shift
+            top = highest if top is None else max(top, highest)
     depends = None
     if dep_parts:
         depends = Dependencies(

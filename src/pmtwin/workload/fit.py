@@ -405,8 +405,8 @@ def quantile_dist(sorted_x: NDArray[np.float64], knots: int, *, log: bool) -> Di
 
 def _fit_users(jobs: JobTable) -> Users:
     defaults = Users()
-    users = _zipf(jobs.user)
-    accounts = _zipf(jobs.group)
+    users = _zipf_fit(jobs.user)
+    accounts = _zipf_fit(jobs.group)
     return Users(
         count=users[0] if users else defaults.count,
         zipf_exponent=users[1] if users else defaults.zipf_exponent,
@@ -415,7 +415,7 @@ def _fit_users(jobs: JobTable) -> Users:
     )
 
 
-def _zipf(ids: NDArray[np.int64]) -> tuple[int, float] | None:
+def _zipf_fit(ids: NDArray[np.int64]) -> tuple[int, float] | None:
     """(distinct ids >= 0, Zipf exponent by least squares of log count on log rank), or None."""
     _, counts = np.unique(ids[ids >= 0], return_counts=True)
     if len(counts) == 0:
@@ -431,7 +431,7 @@ def _zipf(ids: NDArray[np.int64]) -> tuple[int, float] | None:
 
 
 def model_to_toml(model: WorkloadModel) -> str:
-    """The model as TOML text that ``load_model`` reads back to an equal model, with a header comment
+    """The model as TOML text that ``load_workload_model`` reads back to an equal model, with a header comment
     (the model's name and description). Fields at their defaults are left out (except the arrival
     profiles and the users, written always); distributions are inline tables. Partition and class
     names must not contain '.' (the TOML writer splits table names there)."""
@@ -452,7 +452,7 @@ def model_to_toml(model: WorkloadModel) -> str:
     header = [f"# pmtwin workload model {model.model.name!r}"]
     header += [f"# {line}" for line in model.model.description.splitlines()]
     header.append(
-        "# Written by pmtwin.workload.fit.model_to_toml; pmtwin.workload.model.load_model reads it."
+        "# Written by pmtwin.workload.fit.model_to_toml; pmtwin.workload.model.load_workload_model reads it."
     )
     text = "\n".join(header) + "\n\n"
     if model.transforms:  # a top-level array must precede the first table

@@ -20,12 +20,14 @@ FIT_FORMATS = ("auto", "swf", "sacct", "parquet")
 
 @dataclass(frozen=True)
 class FittedTrace:
-    """A fitted model with the jobs it was fitted to, their span in days and what the reader skipped."""
+    """A fitted model with the jobs it was fitted to, their span in days, what the reader skipped."""
 
     model: WorkloadModel
     jobs: JobTable
     days: float
     skipped: dict[str, int]
+    capped: int = 0
+    """Jobs whose size was capped at their pool's nodes (SWF processors onto a machine)."""
 
 
 def fit_trace_file(
@@ -45,10 +47,12 @@ def fit_trace_file(
     Monday 00:00. An SWF trace's partitions each get its header's machine size as their node count;
     sacct's QOS column is kept, so its QOS become classes of their own.
 
-    ``partition`` puts every job in one partition of that name. With ``machine`` (and ``partition``,
-    default "cpu"), an SWF trace's processors become whole nodes of that partition's default node type,
-    as ``pmtwin replay --machine`` maps them (ceil(processors / cores per node)), so that the model
-    generates for that machine.
+    ``partition`` puts every job in one partition of that name. With ``machine``, an SWF trace (one
+    pool of processors) goes to ``partition`` (default "cpu") and its processors become whole nodes of
+    that partition's default node type, as ``pmtwin replay --machine`` maps them (ceil(processors /
+    cores per node), capped at the pool's nodes: ``capped`` counts those); a sacct or Parquet trace
+    keeps its partitions (sizes are nodes already), each of which must be one of the machine's. The
+    model then generates for that machine.
     """
     from pmtwin.runs import detect_format
 
@@ -74,23 +78,33 @@ def fit_trace_file(
         raise ValueError(f"unknown trace format {fmt!r} for fitting; choose one of {', '.join(FIT_FORMATS)}")
     if len(jobs) == 0:
         raise ValueError(f"{path}: no jobs to fit a model to")
-    if machine is not None or partition is not None:
-        jobs, nodes = _onto_partition(jobs, partition or "cpu", machine, fmt == "swf", nodes)
+    capped = 0
+    if partition is not None or (machine is not None and fmt == "swf"):
+        target = partition or "cpu"
+        jobs = replace(jobs, partition=np.zeros(len(jobs), np.int32), partition_names=(target,))
+        nodes = None if nodes is None else {target: max(nodes.values())}
+    if machine is not None:
+        jobs, capped = _onto_machine(jobs, machine, processors=fmt == "swf")
+        nodes = {name: machine.partition_node_counts()[name] for name in jobs.partition_names}
     label = name or path.name.removesuffix(".gz").removesuffix(".swf").removesuffix(".parquet")
     model = fit_model(jobs, name=label, source=path.name, start_hour_of_week=start_how, nodes=nodes)
-    return FittedTrace(model, jobs, trace_span_s(jobs) / SECONDS_PER_DAY, skipped)
+    return FittedTrace(model, jobs, trace_span_s(jobs) / SECONDS_PER_DAY, skipped, capped)
 
 
-def _onto_partition(
-    jobs: JobTable, partition: str, machine: Machine | None, processors: bool, nodes: dict[str, int] | None
-) -> tuple[JobTable, dict[str, int] | None]:
-    """Every job in ``partition``; processor sizes as whole nodes of ``machine`` when it is given."""
-    n = len(jobs)
-    moved = replace(jobs, partition=np.zeros(n, np.int32), partition_names=(partition,))
-    if machine is None:
-        return moved, None if nodes is None else {partition: max(nodes.values())}
-    pool = machine.pools()[machine.pool_for(partition)]
-    if processors:
-        cores = machine.slurm_shape(machine.node_type(pool.node_type))[0]
-        moved = replace(moved, size=np.minimum(-(-moved.size // cores), pool.node_count))
-    return moved, {partition: pool.node_count}
+def _onto_machine(jobs: JobTable, machine: Machine, *, processors: bool) -> tuple[JobTable, int]:
+    """Jobs whose partitions are the machine's; processor sizes (one partition) as whole nodes of its
+    default node type, capped at its pool's nodes. Returns the jobs and how many were capped."""
+    unknown = [name for name in jobs.partition_names if name not in machine.partitions]
+    if unknown:
+        known = ", ".join(machine.partitions)
+        raise ValueError(
+            f"partition {unknown[0]!r} of the trace is not one of {machine.name}'s ({known}); "
+            "give --partition to put every job in one of them"
+        )
+    if not processors:
+        return jobs, 0
+    pool = machine.pools()[machine.pool_for(jobs.partition_names[0])]
+    cores = machine.slurm_shape(machine.node_type(pool.node_type))[0]
+    nodes = -(-jobs.size // cores)
+    capped = int(np.count_nonzero(nodes > pool.node_count))
+    return replace(jobs, size=np.minimum(nodes, pool.node_count)), capped

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,6 +66,15 @@ class PartitionShape:
     mem_mb_per_node: int
 
 
+@dataclass(frozen=True)
+class GeneratedWorkload:
+    """A generated workload and what happened on the way: jobs moved by submit limits (by QOS), the
+    DESI nights drawn and kept, and each of the model's transforms' report."""
+
+    jobs: JobTable
+    report: dict[str, Any]
+
+
 def generate_workload(
     model: WorkloadModel, *, days: float, seed: int, machine: Machine | None = None
 ) -> JobTable:
@@ -73,10 +82,18 @@ def generate_workload(
 
     With ``machine`` the partitions take its node counts and node shapes (every model partition must be
     one of its partitions); without, each partition needs ``nodes`` in the model."""
+    return generate(model, days=days, seed=seed, machine=machine).jobs
+
+
+def generate(
+    model: WorkloadModel, *, days: float, seed: int, machine: Machine | None = None
+) -> GeneratedWorkload:
+    """``generate_workload`` with its report."""
     horizon_s = _horizon_s(days)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     shapes = partition_shapes(model, machine)
+    specs = _model_transforms(model)
     streams = np.random.SeedSequence(int(seed)).spawn(len(model.partitions) + 3)
     users_rng = np.random.default_rng(streams[len(model.partitions)])
     account_of_user = _zipf(
@@ -88,24 +105,43 @@ def generate_workload(
         )
         for stream, (name, part) in zip(streams, model.partitions.items(), strict=False)
     ]
+    report: dict[str, Any] = {}
     if model.desi.nights or model.desi.reprocessing:
-        from pmtwin.workload.desi_jobs import desi_jobs
-
         if machine is None:
             raise ValueError(f"model {model.model.name!r}: DESI jobs ([desi]) need a machine")
-        desi_rng = np.random.default_rng(streams[len(model.partitions) + 1])
-        tables.append(
-            desi_jobs(machine, days=days, rng=desi_rng, nights=model.desi.nights,
-                      reprocessing=model.desi.reprocessing)
-        )  # fmt: skip
-    jobs = apply_submit_limits(concat_jobs(tables), model)
-    if model.transforms:
-        from pmtwin.workload.transforms import apply_transforms, parse_transforms
+        desi_table, report["desi"] = _desi(machine, days, streams[len(model.partitions) + 1], model)
+        tables.append(desi_table)
+    jobs, report["moved_by_submit_limits"] = apply_submit_limits(concat_jobs(tables), model)
+    if specs:
+        from pmtwin.workload.transforms import apply_transforms
 
-        specs = parse_transforms({"transforms": model.transforms}, f"model {model.model.name!r}")
         transform_seed = int(streams[-1].generate_state(1)[0])
-        jobs, _ = apply_transforms(jobs, specs, transform_seed)
-    return jobs
+        jobs, report["transforms"] = apply_transforms(jobs, specs, transform_seed)
+    return GeneratedWorkload(jobs, report)
+
+
+def _model_transforms(model: WorkloadModel) -> list[Any]:
+    """The model's ``[[transforms]]``, validated before anything is drawn."""
+    if not model.transforms:
+        return []
+    from pmtwin.workload.transforms import parse_transforms
+
+    return list(parse_transforms({"transforms": model.transforms}, f"model {model.model.name!r}"))
+
+
+def _desi(
+    machine: Machine, days: float, stream: np.random.SeedSequence, model: WorkloadModel
+) -> tuple[JobTable, dict[str, int]]:
+    """The DESI jobs and the nights drawn (the plan is redrawn from a copy of the same stream)."""
+    from pmtwin.workload.desi_jobs import desi_jobs, desi_night_plan
+
+    jobs = desi_jobs(machine, days=days, rng=np.random.default_rng(stream), nights=model.desi.nights,
+                     reprocessing=model.desi.reprocessing)  # fmt: skip
+    facts = {"jobs": len(jobs)}
+    if model.desi.nights:
+        plan = desi_night_plan(machine, days=days, rng=np.random.default_rng(stream))
+        facts |= {"observing_nights": plan.observing_nights, "nights_cut_at_horizon": plan.cut_nights}
+    return jobs, facts
 
 
 def partition_shapes(model: WorkloadModel, machine: Machine | None) -> dict[str, PartitionShape]:
@@ -208,7 +244,8 @@ def _partition_jobs(
         constraint[rows] = constraint_names.index(effective_constraint(job_class, shape))
         power[rows] = _power_codes(job_class, u[4, rows], power_names)
         gpus[rows] = size[rows] * shape.gpus_per_node
-    _shared_requests(rng, classes, class_of, shape, cores, gpus, mem_mb, name)
+    where = f"model {model.model.name!r}: partitions.{name}.classes"
+    _shared_requests(rng, classes, class_of, shape, cores, gpus, mem_mb, where, list(part.classes))
     return JobTable(
         job_id=np.arange(1, n + 1, dtype=np.int64),
         submit_s=submit_s,
@@ -280,13 +317,15 @@ def _power_codes(job_class: JobClass, u: NDArray[np.float64], names: tuple[str, 
     return picked
 
 
-def apply_submit_limits(jobs: JobTable, model: WorkloadModel) -> JobTable:
-    """Rule 5 over all partitions (a QOS's submit limit counts a user's jobs everywhere)."""
+def apply_submit_limits(jobs: JobTable, model: WorkloadModel) -> tuple[JobTable, dict[str, int]]:
+    """Rule 5 over all partitions (a QOS's submit limit counts a user's jobs everywhere); also how many
+    jobs each QOS moved to its overflow QOS."""
     limits = submit_limits(model)
     if not limits:
-        return jobs
+        return jobs, {}
     qos = jobs.qos.copy()
     names = list(jobs.qos_names)
+    moved: dict[str, int] = {}
     for name, (count, window_s, overflow) in limits.items():
         if name not in names:
             continue
@@ -295,7 +334,8 @@ def apply_submit_limits(jobs: JobTable, model: WorkloadModel) -> JobTable:
         mask = jobs.qos == names.index(name)
         over = over_submit_limit(jobs.submit_s, jobs.user, mask, count, window_s, jobs.canonical_order())
         qos[over] = names.index(overflow)
-    return replace(jobs, qos=qos, qos_names=tuple(names))
+        moved[name] = int(np.count_nonzero(over))
+    return replace(jobs, qos=qos, qos_names=tuple(names)), moved
 
 
 def submit_limits(model: WorkloadModel) -> dict[str, tuple[int, float, str]]:
@@ -320,9 +360,11 @@ def _shared_requests(
     cores: NDArray[np.int64],
     gpus: NDArray[np.int64],
     mem_mb: NDArray[np.int64],
-    partition: str,
+    where: str,
+    class_names: Sequence[str],
 ) -> None:
-    """Rule 6, in place: a shared job's GPUs or cores, with memory in proportion."""
+    """Rule 6, in place: a shared job's GPUs or cores, with memory in proportion; ``where`` and
+    ``class_names`` name a class whose law is missing."""
     u = rng.random(len(class_of))
     for k, job_class in enumerate(classes):
         law = job_class.gpus if shape.gpus_per_node > 0 else job_class.cores
@@ -334,7 +376,7 @@ def _shared_requests(
                 if shape.cores_per_node == 0
                 else f"a {'gpus' if shape.gpus_per_node else 'cores'} law"
             )
-            raise ValueError(f"partition {partition!r}: a shared class needs {what}")
+            raise ValueError(f"{where}.{class_names[k]}: a shared class needs {what}")
         rows = np.flatnonzero(class_of == k)
         if shape.gpus_per_node > 0:
             asked = np.clip(np.round(law.sample(u[rows])), 1, shape.gpus_per_node).astype(np.int64)

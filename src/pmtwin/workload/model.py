@@ -110,6 +110,12 @@ class Dist(_Strict):
             return max(v for v, w in zip(self.values, self.weights, strict=True) if w > 0.0)
         return self.values[-1]
 
+    def minimum(self) -> float:
+        """The smallest value the law can take."""
+        if self.weights is not None:
+            return min(v for v, w in zip(self.values, self.weights, strict=True) if w > 0.0)
+        return self.values[0]
+
 
 class JobClass(_Strict):
     """Jobs of one kind in a partition: every attribute drawn independently of the others.
@@ -142,11 +148,15 @@ class JobClass(_Strict):
         timed = self.limit_s is not None and self.accuracy is not None
         if timed == (self.runtime_s is not None) or (self.limit_s is None) != (self.accuracy is None):
             raise ValueError("give limit_s with accuracy, or runtime_s alone")
-        if self.accuracy is not None and not 0.0 <= self.accuracy.values[0] <= self.accuracy.maximum() <= 1.0:
+        if self.accuracy is not None and not 0.0 <= self.accuracy.minimum() <= self.accuracy.maximum() <= 1.0:
             raise ValueError("accuracy values must lie in [0, 1]")
-        for name, dist in (("size", self.size), ("limit_s", self.limit_s), ("runtime_s", self.runtime_s)):
-            if dist is not None and min(dist.values) <= 0.0:
+        laws = (("size", self.size), ("limit_s", self.limit_s), ("runtime_s", self.runtime_s),
+                ("cores", self.cores), ("gpus", self.gpus))  # fmt: skip
+        for name, dist in laws:
+            if dist is not None and dist.minimum() <= 0.0:
                 raise ValueError(f"{name} values must be > 0")
+        if self.submit_limit > 0 and self.submit_window_s <= 0.0:
+            raise ValueError("submit_limit needs submit_window_s > 0 (the time a job stays counted)")
         weights = self.power_classes.values()
         if any(not (math.isfinite(w) and w >= 0.0) for w in weights) or (weights and sum(weights) <= 0.0):
             raise ValueError("power_classes weights must be non-negative with a positive sum")
@@ -190,7 +200,7 @@ class Arrivals(_Strict):
                 raise ValueError(f"{name} needs {size} values, got {len(profile)}")
             if not all(math.isfinite(v) and v >= 0.0 for v in profile) or sum(profile) <= 0.0:
                 raise ValueError(f"{name} must be non-negative with a positive sum")
-        if self.gaps is not None and (self.gaps.values[0] < 0.0 or self.gaps.mean() <= 0.0):
+        if self.gaps is not None and (self.gaps.minimum() < 0.0 or self.gaps.mean() <= 0.0):
             raise ValueError("gaps must be >= 0 with a positive mean")
         return self
 
@@ -249,7 +259,7 @@ class WorkloadModel(_Strict):
         return self
 
 
-def load_model(name_or_path: str | Path) -> WorkloadModel:
+def load_workload_model(name_or_path: str | Path) -> WorkloadModel:
     """A shipped model by name (``perlmutter``) or a TOML file; errors name the file and the field."""
     text, source = _model_text(name_or_path)
     try:
@@ -262,16 +272,17 @@ def load_model(name_or_path: str | Path) -> WorkloadModel:
 def parse_model(data: dict[str, Any], source: str) -> WorkloadModel:
     """Validate a model's tables; the first problem is reported as ``source: field.path: message``."""
     try:
-        return WorkloadModel.model_validate(data)
+        model = WorkloadModel.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "model"
         message = str(error["msg"]).removeprefix("Value error, ")
         raise WorkloadFormatError(source, f"{where}: {message}") from None
+    if model.transforms:  # checked now, not after the jobs are drawn
+        from pmtwin.workload.transforms import parse_transforms
 
-
-load_workload_model = load_model
-"""``load_model`` under the name the flat ``pmtwin`` namespace gives it."""
+        parse_transforms({"transforms": model.transforms}, source)
+    return model
 
 
 def _model_text(name_or_path: str | Path) -> tuple[str, str]:

@@ -74,6 +74,7 @@ def scale_load(
     factor: float,
     method: Literal["resample", "compress"] = "resample",
     rng: np.random.Generator | None = None,
+    exclude_qos: Sequence[str] = (),
 ) -> tuple[JobTable, Report]:
     """The workload with its offered load scaled by ``factor`` (> 0).
 
@@ -88,7 +89,9 @@ def scale_load(
     keeps both jobs (``dropped_dependencies`` counts the others of kept jobs) and the order of the two
     jobs (``reordered_dependencies``); array ids are per copy (a copy without the head re-heads the
     array). ``rng`` is required. Report: ``copies``, ``jobs_not_drawn`` (copies x jobs - jobs out),
-    ``dependencies_in``/``dependencies_out`` besides the rules' counts.
+    ``dependencies_in``/``dependencies_out`` besides the rules' counts. Jobs in a QOS of
+    ``exclude_qos`` (say ``realtime``: DESI's nights happen once whatever the load) are kept once, in
+    copy 0, and never copied (``excluded`` counts them).
 
     ``method="compress"`` squeezes time instead: ``submit_s' = t0 + floor((submit_s - t0) / factor)``
     with ``t0`` the first submit time (factor < 1 stretches); every job is kept, nothing else changes
@@ -96,15 +99,19 @@ def scale_load(
     """
     _require(factor > 0 and math.isfinite(factor), "scale_load: factor must be a finite number > 0")
     if method == "compress":
+        _require(not exclude_qos, "scale_load: exclude_qos applies to method 'resample' only")
         return _compress(jobs, factor)
     if method != "resample":
         raise ValueError(f"scale_load: unknown method {method!r} (expected 'resample' or 'compress')")
     if rng is None:
         raise ValueError("scale_load: method 'resample' needs rng")
-    return _resample(jobs, factor, rng)
+    excluded = np.isin(np.asarray(jobs.qos_names)[jobs.qos], list(exclude_qos)) if len(jobs) else None
+    return _resample(jobs, factor, rng, excluded if excluded is not None else np.zeros(0, np.bool_))
 
 
-def _resample(jobs: JobTable, factor: float, rng: np.random.Generator) -> tuple[JobTable, Report]:
+def _resample(
+    jobs: JobTable, factor: float, rng: np.random.Generator, excluded: NDArray[np.bool_]
+) -> tuple[JobTable, Report]:
     n, copies = len(jobs), math.ceil(factor)
     first_s = float(jobs.submit_s.min()) if n else 0.0
     last_s = float(jobs.submit_s.max()) if n else 0.0
@@ -112,6 +119,7 @@ def _resample(jobs: JobTable, factor: float, rng: np.random.Generator) -> tuple[
     counts = {"dropped_dependencies": 0, "reordered_dependencies": 0, "reheaded_arrays": 0}
     for k in range(copies):
         keep = rng.random(n) < min(1.0, factor - k)
+        keep[excluded] = k == 0
         part, dropped, reheaded = _subset(jobs, keep)
         old_submit = part.submit_s
         if k:
@@ -125,6 +133,7 @@ def _resample(jobs: JobTable, factor: float, rng: np.random.Generator) -> tuple[
     return out, {
         **_sizes(jobs, out),
         "copies": copies,
+        "excluded": int(excluded.sum()),
         "jobs_not_drawn": copies * n - len(out),
         "dependencies_in": _dependency_count(jobs),
         "dependencies_out": _dependency_count(out),
@@ -261,6 +270,7 @@ def shift_to_gpu(
     gpu_partition: str = "gpu",
     gpu_nodes_per_cpu_node: float = 1.0,
     gpus_per_node: int = 4,
+    max_size: int | None = None,
 ) -> tuple[JobTable, Report]:
     """A ``share`` (0..1) of the CPU partition's jobs moved to the GPU partition, ``speedup`` (> 0) times
     faster.
@@ -271,12 +281,14 @@ def shift_to_gpu(
     speedup))``, ``requested_s' = ceil(requested_s / speedup)`` and ``limit_s' = ceil(limit_s /
     speedup)``, each raised to ``work_s'`` where it was at least ``work_s`` before, ``gpus = size' *
     gpus_per_node``, no cores or memory request (0), constraint "" and power class "" (the node's
-    default; names added if missing). Its user, account, QOS, array and dependencies stay.
-    ``cpu_partition`` must be a partition of the table (``ValueError`` otherwise); ``rng`` is required.
+    default; names added if missing), its size at most ``max_size`` (the GPU partition's nodes, say).
+    Its user, account, array and dependencies stay, and its QOS too except ``shared``: a moved job asks
+    for whole GPU nodes, which the shared QOS refuses, so it moves to ``regular``. ``cpu_partition``
+    must be a partition of the table (``ValueError`` otherwise); ``rng`` is required.
 
-    Report: ``cpu_jobs``, ``moved``, ``moved_shared_requests`` (moved jobs that had a cores or memory
-    request, now gone: a moved job of the shared QOS asks for whole GPU nodes, which Slurm mode rejects
-    for that QOS).
+    Report: ``cpu_jobs``, ``moved``, ``capped`` (moved jobs cut down to ``max_size``),
+    ``moved_shared_requests`` (moved jobs that had a cores or memory request, now gone) and
+    ``shared_to_regular`` (moved jobs of the shared QOS now in regular).
     """
     _require(0 <= share <= 1, "shift_to_gpu: share must be in [0, 1]")
     _require(speedup > 0 and math.isfinite(speedup), "shift_to_gpu: speedup must be a finite number > 0")
@@ -285,6 +297,7 @@ def shift_to_gpu(
         "shift_to_gpu: gpu_nodes_per_cpu_node must be a finite number > 0",
     )
     _require(gpus_per_node >= 0, "shift_to_gpu: gpus_per_node must be >= 0")
+    _require(max_size is None or max_size >= 1, "shift_to_gpu: max_size must be >= 1")
     if rng is None:
         raise ValueError("shift_to_gpu: needs rng")
     is_cpu = _partition_rows(jobs, [cpu_partition], "shift_to_gpu")
@@ -296,6 +309,10 @@ def shift_to_gpu(
     size[move] = np.maximum(_ceil(np.maximum(jobs.size[move], 0) * gpu_nodes_per_cpu_node), 1).astype(
         np.int64
     )
+    capped = move & (size > max_size) if max_size is not None else np.zeros(len(jobs), np.bool_)
+    size[capped] = max_size if max_size is not None else 0
+    qos_names, regular = _with_name(jobs.qos_names, "regular")
+    was_shared = move & (np.asarray(jobs.qos_names)[jobs.qos] == "shared") if len(jobs) else move
     work_s = jobs.work_s.copy()
     work_s[move] = np.where(
         jobs.work_s[move] >= 0, np.maximum(_ceil(jobs.work_s[move] / speedup), 1), jobs.work_s[move]
@@ -315,13 +332,17 @@ def shift_to_gpu(
         constraint_names=constraint_names,
         power_class=np.where(move, default_class, jobs.power_class),
         power_class_names=power_class_names,
+        qos=np.where(was_shared, regular, jobs.qos),
+        qos_names=qos_names,
     )
     out = renumber(moved)
     return out, {
         **_sizes(jobs, out),
         "cpu_jobs": int(is_cpu.sum()),
         "moved": int(move.sum()),
+        "capped": int(capped.sum()),
         "moved_shared_requests": int((move & ((jobs.cores > 0) | (jobs.mem_mb > 0))).sum()),
+        "shared_to_regular": int(was_shared.sum()),
     }
 
 
@@ -514,9 +535,10 @@ class ScaleLoadSpec(BaseModel):
     kind: Literal["scale_load"]
     factor: float = Field(gt=0)
     method: Literal["resample", "compress"] = "resample"
+    exclude_qos: tuple[str, ...] = Field(default=(), strict=False)
 
     def apply(self, jobs: JobTable, rng: np.random.Generator) -> tuple[JobTable, Report]:
-        return scale_load(jobs, self.factor, self.method, rng)
+        return scale_load(jobs, self.factor, self.method, rng, self.exclude_qos)
 
 
 class RescaleSizesSpec(BaseModel):
@@ -562,11 +584,12 @@ class ShiftToGpuSpec(BaseModel):
     gpu_partition: str = Field(default="gpu", min_length=1)
     gpu_nodes_per_cpu_node: float = Field(default=1.0, gt=0)
     gpus_per_node: int = Field(default=4, ge=0)
+    max_size: int | None = Field(default=None, ge=1)
 
     def apply(self, jobs: JobTable, rng: np.random.Generator) -> tuple[JobTable, Report]:
         return shift_to_gpu(
             jobs, self.share, self.speedup, rng, self.cpu_partition, self.gpu_partition,
-            self.gpu_nodes_per_cpu_node, self.gpus_per_node,
+            self.gpu_nodes_per_cpu_node, self.gpus_per_node, self.max_size,
         )  # fmt: skip
 
 
@@ -590,6 +613,9 @@ class TimeWindowSpec(BaseModel):
     start_day: float = 0.0
     end_day: float
     rebase: bool = True
+    origin: Literal["zero", "first_submit"] = "zero"
+    """Days count from t = 0 of the table (a generated workload's start; an SWF trace's start; for
+    sacct, the Unix epoch), or from its first submission."""
 
     @field_validator("end_day")
     @classmethod
@@ -600,9 +626,13 @@ class TimeWindowSpec(BaseModel):
         return end_day
 
     def apply(self, jobs: JobTable, rng: np.random.Generator) -> tuple[JobTable, Report]:
-        return time_window(
-            jobs, self.start_day * SECONDS_PER_DAY, self.end_day * SECONDS_PER_DAY, self.rebase
+        origin_s = float(jobs.submit_s.min()) if self.origin == "first_submit" and len(jobs) else 0.0
+        start_s, end_s = (
+            origin_s + self.start_day * SECONDS_PER_DAY,
+            origin_s + self.end_day * SECONDS_PER_DAY,
         )
+        out, report = time_window(jobs, start_s, end_s, self.rebase)
+        return out, {**report, "origin_s": origin_s}
 
 
 TransformSpec = Annotated[

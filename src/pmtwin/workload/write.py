@@ -9,34 +9,46 @@ from pmtwin.workload.jobs import JobTable
 WRITE_SUFFIXES = (".parquet", ".swf", ".swf.gz")
 
 
+def check_output(path: Path) -> None:
+    """A user error unless ``path`` names a format ``write_workload`` writes, in a folder that exists
+    (checked before any work is done)."""
+    if not path.name.lower().endswith(WRITE_SUFFIXES):
+        raise ValueError(f"{path}: unknown output format; name the file *.parquet, *.swf or *.swf.gz")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: the folder {path.parent} does not exist")
+
+
 def write_workload(
-    jobs: JobTable, path: Path, *, capacity: int | None = None, notes: tuple[str, ...] = ()
+    jobs: JobTable,
+    path: Path,
+    *,
+    capacity: int | None = None,
+    unit: str = "nodes",
+    notes: tuple[str, ...] = (),
 ) -> str:
     """Write ``jobs`` to ``path`` (.parquet, .swf or .swf.gz) and return the format's name.
 
     Parquet keeps every column (QOS, constraints, GPUs, shared requests, dependencies, power classes).
-    SWF keeps what its 18 fields hold (submit, run and requested time, size, user, group, partition);
-    The header's MaxProcs is ``capacity`` (default: the largest job), its Note says that sizes are nodes
-    and carries ``notes``.
+    SWF keeps what its 18 fields hold (submit, run and requested time, size, user, group, partition).
+    The header's MaxProcs is ``capacity`` (default: the largest job); its Note says what the sizes
+    count (``unit``: nodes, or an SWF trace's processors) and carries ``notes``.
     """
-    name = path.name.lower()
-    if name.endswith(".parquet"):
+    check_output(path)
+    if path.name.lower().endswith(".parquet"):
         from pmtwin.workload.parquet_io import write_jobs_parquet
 
         write_jobs_parquet(jobs, path)
         return "parquet"
-    if name.endswith((".swf", ".swf.gz")):
-        from pmtwin.workload.swf import write_swf
+    from pmtwin.workload.swf import write_swf
 
-        nodes = capacity if capacity is not None else int(jobs.size.max()) if len(jobs) else 1
-        header = {
-            "Version": "2.2",
-            "Computer": "pmtwin workload generator",
-            "MaxJobs": str(len(jobs)),
-            "MaxRecords": str(len(jobs)),
-            "MaxProcs": str(nodes),
-            "Note": " / ".join(("sizes are nodes, not processors", *notes)),
-        }
-        write_swf(jobs, path, header=header)
-        return "swf"
-    raise ValueError(f"{path}: unknown output format; name the file *.parquet, *.swf or *.swf.gz")
+    largest = int(jobs.size.max()) if len(jobs) else 1
+    header = {
+        "Version": "2.2",
+        "Computer": "pmtwin",
+        "MaxJobs": str(len(jobs)),
+        "MaxRecords": str(len(jobs)),
+        "MaxProcs": str(capacity if capacity is not None else largest),
+        "Note": " / ".join((f"sizes are {unit}", *notes)),
+    }
+    write_swf(jobs, path, header=header)
+    return "swf"
