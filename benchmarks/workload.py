@@ -27,7 +27,8 @@ import numpy as np
 from pmtwin.machine import load_system
 from pmtwin.runs import simulate
 from pmtwin.sched.config import SchedulerConfig
-from pmtwin.workload.fit import ks_distances, trace_span_s
+from pmtwin.workload.compare import ks_distances
+from pmtwin.workload.fit import trace_span_s
 from pmtwin.workload.fit_trace import fit_trace_file
 from pmtwin.workload.generate import generate_workload
 

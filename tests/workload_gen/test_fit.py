@@ -12,21 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pmtwin.workload.compare import ks_distances, marginal_summary
 from pmtwin.workload.fit import (
     fit_model,
     hour_of_week,
-    ks_distances,
-    marginal_summary,
     model_to_toml,
     quantile_dist,
     swf_start_hour_of_week,
     trace_span_s,
 )
+from pmtwin.workload.generate import generate_workload
 from pmtwin.workload.jobs import COLUMN_DTYPES, JobTable
 from pmtwin.workload.model import WorkloadModel, load_workload_model
 from pmtwin.workload.swf import SwfTrace, read_swf
-
-generate = pytest.importorskip("pmtwin.workload.generate")
 
 DAY_S = 86400.0
 SEED = 1
@@ -62,7 +60,7 @@ def _fitted(path: Path) -> WorkloadModel:
 
 
 def _generate(model: WorkloadModel, jobs: JobTable, seed: int = SEED) -> JobTable:
-    table: JobTable = generate.generate_workload(model, days=trace_span_s(jobs) / DAY_S, seed=seed)
+    table: JobTable = generate_workload(model, days=trace_span_s(jobs) / DAY_S, seed=seed)
     return table
 
 

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from pmtwin.workload.errors import WorkloadFormatError
 from pmtwin.workload.jobs import AFTERANY, AFTEROK, COLUMN_DTYPES, Dependencies, JobTable
-from pmtwin.workload.transforms import (
-    SHAPE_COLUMNS,
+from pmtwin.workload.transform_config import (
     RescaleSizesSpec,
     ScaleLoadSpec,
     ShiftToGpuSpec,
@@ -25,6 +24,9 @@ from pmtwin.workload.transforms import (
     apply_transforms,
     load_transforms,
     parse_transforms,
+)
+from pmtwin.workload.transforms import (
+    SHAPE_COLUMNS,
     rescale_sizes,
     scale_load,
     shift_to_gpu,

@@ -112,7 +112,8 @@ def fit(
     """Fit a workload model to a trace, then generate the trace's span from it and report KS distances
     between the trace's and the generated marginals (size, run time, inter-arrival, accuracy). With
     --machine, the model generates for that system (`simulate --workload MODEL --machine M`)."""
-    from pmtwin.workload.fit import ks_distances, marginal_summary, model_to_toml
+    from pmtwin.workload.compare import ks_distances, marginal_summary
+    from pmtwin.workload.fit import model_to_toml
     from pmtwin.workload.fit_trace import fit_trace_file
     from pmtwin.workload.generate import generate_workload
 
@@ -227,7 +228,7 @@ def _load_machine(name: str) -> Any:
 
 
 def _apply_file(jobs: JobTable, path: Path, seed: int) -> tuple[JobTable, list[dict[str, Any]]]:
-    from pmtwin.workload.transforms import apply_transforms, load_transforms
+    from pmtwin.workload.transform_config import apply_transforms, load_transforms
 
     return apply_transforms(jobs, load_transforms(path), seed)
 

@@ -40,8 +40,7 @@ inter-arrival time and estimate accuracy (run time / time limit), and keeps thei
   clipped at 0; accounts likewise from ``group``. Unknown (all -1): the ``Users`` defaults.
 - Floats are rounded to 6 significant digits, so the TOML reads well; everything is deterministic.
 
-``ks_distances`` gives two-sample Kolmogorov-Smirnov statistics between two job tables and
-``marginal_summary`` the count, mean, median and 90th percentile of each marginal, for a report.
+``compare.py`` measures how alike the trace and a workload generated from the model are.
 """
 
 from __future__ import annotations
@@ -77,8 +76,6 @@ if TYPE_CHECKING:
 __all__ = [
     "fit_model",
     "hour_of_week",
-    "ks_distances",
-    "marginal_summary",
     "model_to_toml",
     "quantile_dist",
     "swf_start_hour_of_week",
@@ -496,73 +493,6 @@ def _dist_table(dist: Dist) -> dict[str, Any]:
 def _check_name(name: str, what: str) -> None:
     if "." in name:
         raise ValueError(f"{what} name {name!r} holds '.', which the TOML writer cannot put in a table name")
-
-
-# ------------------------------------------------------------------------------------ KS distances
-
-
-def ks_distances(trace: JobTable, generated: JobTable) -> dict[str, float]:
-    """Two-sample Kolmogorov-Smirnov statistics (sup |F1 - F2| over the pooled values, ties handled)
-    between two workloads: ``size``, ``runtime`` (work_s), ``interarrival`` (gaps between consecutive
-    submit times, all partitions pooled), ``accuracy`` (work_s / limit_s where the limit is > 0 and
-    finite, capped at 1) and ``size_node_seconds`` (the size distribution weighted by size x run time:
-    how node-seconds split by size)."""
-    a, b = _marginals(trace), _marginals(generated)
-    out = {key: _ks(a[key], b[key]) for key in ("size", "runtime", "interarrival", "accuracy")}
-    out["size_node_seconds"] = _ks(
-        trace.size.astype(np.float64), generated.size.astype(np.float64),
-        trace.size * trace.work_s, generated.size * generated.work_s,
-    )  # fmt: skip
-    return out
-
-
-def marginal_summary(jobs: JobTable) -> dict[str, dict[str, float]]:
-    """Count, mean, median and 90th percentile of size, run time, inter-arrival time and accuracy."""
-    out: dict[str, dict[str, float]] = {}
-    for key, x in _marginals(jobs).items():
-        if len(x) == 0:
-            out[key] = {"count": 0.0, "mean": math.nan, "p50": math.nan, "p90": math.nan}
-            continue
-        p50, p90 = np.quantile(x, [0.5, 0.9]).tolist()
-        out[key] = {"count": float(len(x)), "mean": float(x.mean()), "p50": p50, "p90": p90}
-    return out
-
-
-def _marginals(jobs: JobTable) -> dict[str, NDArray[np.float64]]:
-    limit = jobs.limit_s
-    known = np.isfinite(limit) & (limit > 0.0)
-    return {
-        "size": jobs.size.astype(np.float64),
-        "runtime": np.asarray(jobs.work_s, np.float64),
-        "interarrival": np.diff(np.sort(jobs.submit_s)),
-        "accuracy": np.minimum(jobs.work_s[known] / limit[known], 1.0),
-    }
-
-
-def _ks(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    wx: NDArray[np.float64] | None = None,
-    wy: NDArray[np.float64] | None = None,
-) -> float:
-    """sup |Fx - Fy| over the pooled values (empirical CDFs, optionally weighted); nan if either is empty."""
-    if len(x) == 0 or len(y) == 0:
-        return math.nan
-    pooled = np.unique(np.concatenate([x, y]))
-    return float(np.max(np.abs(_ecdf(x, wx, pooled) - _ecdf(y, wy, pooled))))
-
-
-def _ecdf(
-    x: NDArray[np.float64], w: NDArray[np.float64] | None, at: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    order = np.argsort(x, kind="stable")
-    sorted_x = x[order]
-    weights = np.ones(len(x)) if w is None else np.asarray(w, np.float64)[order]
-    cumulative = np.concatenate(([0.0], np.cumsum(weights)))
-    total = cumulative[-1]
-    index = np.searchsorted(sorted_x, at, side="right")
-    out: NDArray[np.float64] = cumulative[index] / (total if total > 0.0 else 1.0)
-    return out
 
 
 # ------------------------------------------------------------------------------------------ helpers

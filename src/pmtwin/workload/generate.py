@@ -113,7 +113,7 @@ def generate(
         tables.append(desi_table)
     jobs, report["moved_by_submit_limits"] = apply_submit_limits(concat_jobs(tables), model)
     if specs:
-        from pmtwin.workload.transforms import apply_transforms
+        from pmtwin.workload.transform_config import apply_transforms
 
         transform_seed = int(streams[-1].generate_state(1)[0])
         jobs, report["transforms"] = apply_transforms(jobs, specs, transform_seed)
@@ -124,7 +124,7 @@ def _model_transforms(model: WorkloadModel) -> list[Any]:
     """The model's ``[[transforms]]``, validated before anything is drawn."""
     if not model.transforms:
         return []
-    from pmtwin.workload.transforms import parse_transforms
+    from pmtwin.workload.transform_config import parse_transforms
 
     return list(parse_transforms({"transforms": model.transforms}, f"model {model.model.name!r}"))
 

@@ -279,7 +279,7 @@ def parse_model(data: dict[str, Any], source: str) -> WorkloadModel:
         message = str(error["msg"]).removeprefix("Value error, ")
         raise WorkloadFormatError(source, f"{where}: {message}") from None
     if model.transforms:  # checked now, not after the jobs are drawn
-        from pmtwin.workload.transforms import parse_transforms
+        from pmtwin.workload.transform_config import parse_transforms
 
         parse_transforms({"transforms": model.transforms}, source)
     return model
