@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pmtwin.sched.config import SchedulerConfig
     from pmtwin.sched.qos import QosTable
     from pmtwin.sched.slurm import SlurmPools
+    from pmtwin.workload.model import WorkloadModel
 
 ProgressFactory = Callable[[float, float], ProgressFn]
 """Given the first and last submit time (s), returns the callback the engine reports progress to."""
@@ -255,10 +256,11 @@ def simulate(
     scheduler: SchedulerConfig | None = None,
     slurm_features: bool = False,
     power: PowerOptions | None = None,
-    workload: str | Path = DEFAULT_WORKLOAD_MODEL,
+    workload: str | Path | WorkloadModel = DEFAULT_WORKLOAD_MODEL,
 ) -> RunResult:
-    """Simulate ``machine`` for ``days`` under a workload model (``workload``: a shipped model's name or
-    a TOML file; default the calibrated Perlmutter model, docs/workloads.md), drawn with ``seed``; with
+    """Simulate ``machine`` for ``days`` under a workload model (``workload``: a shipped model's name, a
+    TOML file or a ``WorkloadModel``; default the calibrated Perlmutter model, docs/workloads.md), drawn
+    with ``seed``; with
     ``scheduler``, in Slurm mode (docs/slurm-scheduling.md). ``slurm_features`` adds job arrays,
     dependencies and under-estimated time limits (and users, accounts and QOS where the model has none:
     ``workload/slurm_mix.py``, drawn from the same seed) and implies Slurm mode. ``power`` sets the power
@@ -266,12 +268,13 @@ def simulate(
     prepare_out_dir(out_dir)
     from pmtwin.machine import load_system
     from pmtwin.workload.generate import generate
-    from pmtwin.workload.model import load_workload_model
+    from pmtwin.workload.model import WorkloadModel, load_workload_model
 
     t0 = time.perf_counter()
     system = load_system(machine)
     pools = _machine_pools(system)
-    model = load_workload_model(workload)
+    in_memory = isinstance(workload, WorkloadModel)
+    model = workload if isinstance(workload, WorkloadModel) else load_workload_model(workload)
     generated = generate(model, days=days, seed=seed, machine=system)
     jobs = generated.jobs
     if slurm_features:
@@ -286,7 +289,7 @@ def simulate(
         "machine": {"name": system.name},
         "workload": {
             "model": model.model.name,
-            "source": str(workload),
+            "source": "(in memory)" if in_memory else str(workload),
             "days": days,
             "seed": seed,
             "slurm_features": slurm_features,

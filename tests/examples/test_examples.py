@@ -65,3 +65,20 @@ def test_network_upgrade_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert all(today < then for then, today in run_h.values())
     makespan = [float(line.split()[2]) for line in lines[4:]]
     assert makespan[1] < makespan[0]
+
+
+def test_workload_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["workload_what_if.py", "--days", "7", "--out", str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / "workload_what_if.py"), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    names = ["today", "load+20%", "cpu->gpu 30%"]
+    assert [line[:13].strip() for line in lines] == names
+    rows = dict(zip(names, lines, strict=True))
+    jobs = {name: float(line.split("jobs")[1].split()[0].replace(",", "")) for name, line in rows.items()}
+    cpu_util = {name: float(line.split("cpu wait")[1].split()[3]) for name, line in rows.items()}
+    # 20% more jobs (DESI's realtime jobs, under 1% of them, are not copied); moving CPU work away
+    # leaves the same jobs and less work on the CPU nodes
+    assert 1.15 < jobs["load+20%"] / jobs["today"] < 1.25
+    assert jobs["cpu->gpu 30%"] == jobs["today"]
+    assert cpu_util["cpu->gpu 30%"] < cpu_util["today"]
