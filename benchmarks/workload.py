@@ -4,7 +4,8 @@ docs/workloads.md section 6 (`make bench`, or `python benchmarks/workload.py`).
 1. Speed: `pmtwin workload generate --days 365` in fresh processes (best of N), and the same seed twice
    giving identical bytes.
 2. Fits: `fit_model` on each shared SWF trace, then the trace's span generated from the fitted model:
-   KS distances of size, run time, inter-arrival and accuracy.
+   KS distances of size, run time, inter-arrival and accuracy; generated / trace mean run time and
+   node-seconds.
 3. Validation: eight weeks of the default Perlmutter workload simulated (EASY, and Slurm mode with NERSC
    priority and walltime kill); the fourth week's and weeks 2-8's utilization and waits per pool, size
    mix, and generated marginals next to the NERSC Edison 2015 histograms (../shared/data).
@@ -77,9 +78,17 @@ def fits() -> list[dict[str, Any]]:
         fit_s = time.perf_counter() - start
         generated = generate_workload(fitted.model, days=trace_span_s(fitted.jobs) / DAY_S, seed=1)
         ks = ks_distances(fitted.jobs, generated)
-        rows.append({"trace": trace.name.removesuffix(".swf.gz"), "jobs": len(fitted.jobs),
+        trace_jobs = fitted.jobs
+        ratios = {
+            "mean_runtime_ratio": float(np.mean(generated.work_s) / np.mean(trace_jobs.work_s)),
+            "node_seconds_ratio": float(
+                np.sum(generated.size * generated.work_s) / np.sum(trace_jobs.size * trace_jobs.work_s)
+            ),
+        }
+        rows.append({"trace": trace.name.removesuffix(".swf.gz"), "jobs": len(trace_jobs),
                      "generated": len(generated), "fit_s": round(fit_s, 2),
-                     **{key: round(value, 4) for key, value in ks.items()}})  # fmt: skip
+                     **{key: round(value, 4) for key, value in ks.items()},
+                     **{key: round(value, 3) for key, value in ratios.items()}})  # fmt: skip
     return rows
 
 

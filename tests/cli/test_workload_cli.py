@@ -87,6 +87,8 @@ def test_fit_writes_a_model_and_reports_ks_distances(traces_dir: Path, tmp_path:
     assert abs(report["generated_jobs"] - report["trace_jobs"]) < 0.05 * report["trace_jobs"]
     for key, limit in {"size": 0.02, "runtime": 0.05, "interarrival": 0.06, "accuracy": 0.03}.items():
         assert report["ks"][key] < limit, (key, report["ks"])
+    means = {side: report["marginals"][side]["runtime"]["mean"] for side in ("trace", "generated")}
+    assert means["generated"] == pytest.approx(means["trace"], rel=0.05)  # the coupling keeps it
     code, text = invoke("workload", "fit", str(trace), "--out", str(out))
     assert code == 0 and "KS distance" in text
 

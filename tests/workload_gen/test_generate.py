@@ -349,3 +349,26 @@ def test_model_desi_switch_off() -> None:
     assert not np.any(jobs.user == DESI_USER)
     assert jobs.depends is None or len(jobs.depends.job_id) == 0
     assert replace(jobs).qos_names == jobs.qos_names
+
+
+@pytest.mark.parametrize("coupling", [-1.0, -0.4, 0.0, 0.5, 1.0])
+def test_limit_accuracy_coupling_keeps_the_margins_and_sets_the_mean(coupling: float) -> None:
+    data = {
+        "model": {"name": "c"},
+        "partitions": {"p": {"jobs_per_day": 20_000, "nodes": 4, "classes": {"a": {
+            "share": 1, "size": {"values": [1], "weights": [1]},
+            "limit_s": {"values": [600, 3600, 86400], "weights": [1, 1, 1]},
+            "accuracy": {"values": [0.01, 1.0], "probs": [0, 1]}, "limit_accuracy_coupling": coupling,
+        }}}},
+    }  # fmt: skip
+    model = parse_model(data, "c")
+    jobs = generate_workload(model, days=5, seed=3)
+    job_class = model.partitions["p"].classes["a"]
+    assert float(np.mean(jobs.work_s)) == pytest.approx(job_class.mean_work_s(), rel=0.02)
+    counts = np.unique(jobs.limit_s, return_counts=True)[1] / len(jobs)
+    np.testing.assert_allclose(counts, 1 / 3, atol=0.01)  # the limit law is untouched
+    accuracy = jobs.work_s / jobs.limit_s
+    assert abs(np.mean(accuracy) - 0.505) < 0.01  # and so is the accuracy law
+    short, long = jobs.limit_s == 600, jobs.limit_s == 86400
+    gap = float(np.mean(accuracy[long]) - np.mean(accuracy[short]))
+    assert gap == pytest.approx(coupling * 0.66, abs=0.03)  # comonotone: thirds of U(0.01, 1) apart

@@ -350,7 +350,23 @@ def _job_class(jobs: JobTable, cell: NDArray[np.intp], qos: str, constraint: str
         **common,
         limit_s=_exact_or_quantiles(limit),
         accuracy=quantile_dist(np.sort(accuracy), QUANTILE_KNOTS, log=True),
+        limit_accuracy_coupling=_coupling(limit, accuracy),
     )
+
+
+def _coupling(limit: NDArray[np.float64], accuracy: NDArray[np.float64]) -> float:
+    """The ``limit_accuracy_coupling`` c whose mixture keeps the cell's mean of limit x accuracy (its
+    mean run time): c = (m - m0) / (m+ - m0) for m above the independent mean m0, towards the
+    comonotone mean m+ (sorted with sorted), else -(m - m0) / (m- - m0) towards the antitone m-; the
+    means are the cell's own (empirical margins), c is clipped to [-1, 1] and rounded."""
+    m = float(np.mean(limit * accuracy))
+    m0 = float(np.mean(limit) * np.mean(accuracy))
+    low, high = np.sort(limit), np.sort(accuracy)
+    extreme = float(np.mean(low * high)) if m >= m0 else float(np.mean(low * high[::-1]))
+    if abs(extreme - m0) <= 1e-12 * max(abs(m0), 1.0):
+        return 0.0
+    c = (m - m0) / (extreme - m0)
+    return _round(float(np.clip(c, 0.0, 1.0)) * (1.0 if m >= m0 else -1.0))
 
 
 def _exact_or_quantiles(x: NDArray[np.float64]) -> Dist:

@@ -13,9 +13,10 @@ The rules (docs/workloads.md section 2), with ``SeedSequence(seed)`` spawning on
 3. Each job draws, from one row of uniforms, its class (by share), then its size = round(size law),
    clipped to [1, min(max_size, nodes of its pool)] (a constraint no node of the machine's partition
    answers beyond its default node type is dropped: the job runs on the default nodes); its time
-   limit = round(limit law) >= 1 s and run time = ceil(limit x accuracy) within [1, limit] (or run
-   time = round(run-time law) >= 1 s and limit = run time); its power class (by the class's weights;
-   none: the node's default).
+   limit = round(limit law) >= 1 s and run time = ceil(limit x accuracy) within [1, limit], the
+   accuracy drawn with the limit's uniform for a share |c| of the jobs (``limit_accuracy_coupling`` c;
+   1 - that uniform when c < 0), or run time = round(run-time law) >= 1 s and limit = run time; its
+   power class (by the class's weights; none: the node's default).
 4. Users: rank r with probability ~ r**-exponent, shared by all partitions; each user's account is drawn
    once per user (Zipf over accounts).
 5. A QOS whose classes set ``submit_limit`` keeps a job only while its user has fewer than that many
@@ -41,7 +42,7 @@ from numpy.typing import NDArray
 
 from pmtwin.workload.combine import concat_jobs
 from pmtwin.workload.jobs import JobTable
-from pmtwin.workload.model import Dist, JobClass, PartitionModel, WorkloadModel
+from pmtwin.workload.model import MEAN_GRID, Dist, JobClass, PartitionModel, WorkloadModel
 from pmtwin.workload.submit_limits import over_submit_limit
 
 if TYPE_CHECKING:
@@ -50,8 +51,6 @@ if TYPE_CHECKING:
 SECONDS_PER_DAY = 86400.0
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_WEEK = 168
-_MEAN_GRID = 4096
-"""Uniforms at which a quantile-function size law is evaluated for its clipped, rounded mean."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,7 @@ def mean_size(size: Dist, cap: int) -> float:
     if size.weights is not None:
         values = np.clip(np.round(np.asarray(size.values, np.float64)), 1, cap)
         return float(np.dot(size.weights, values) / math.fsum(size.weights))
-    grid = (np.arange(_MEAN_GRID) + 0.5) / _MEAN_GRID
+    grid = (np.arange(MEAN_GRID) + 0.5) / MEAN_GRID
     return float(np.mean(np.clip(np.round(size.sample(grid)), 1, cap)))
 
 
@@ -224,7 +223,7 @@ def _partition_jobs(
     """One partition's jobs (rules 2-6), ids 1..n in submission order."""
     submit_s = arrival_times_s(rng, model, partition_rate_per_s(part, shape), horizon_s)
     n = len(submit_s)
-    u = rng.random((5, n))
+    u = rng.random((6, n))
     classes = list(part.classes.values())
     shares = np.cumsum([c.share for c in classes])
     class_of = np.minimum(np.searchsorted(shares / shares[-1], u[0], side="right"), len(classes) - 1)
@@ -239,7 +238,7 @@ def _partition_jobs(
     for k, job_class in enumerate(classes):
         rows = np.flatnonzero(class_of == k)
         size[rows] = np.clip(np.round(job_class.size.sample(u[1, rows])), 1, _size_cap(job_class, shape))
-        work_s[rows], limit_s[rows] = _times_s(job_class, u[2, rows], u[3, rows])
+        work_s[rows], limit_s[rows] = _times_s(job_class, u[2, rows], u[3, rows], u[5, rows])
         qos[rows] = qos_names.index(job_class.qos)
         constraint[rows] = constraint_names.index(effective_constraint(job_class, shape))
         power[rows] = _power_codes(job_class, u[4, rows], power_names)
@@ -295,15 +294,22 @@ def arrival_times_s(
 
 
 def _times_s(
-    job_class: JobClass, u_limit: NDArray[np.float64], u_accuracy: NDArray[np.float64]
+    job_class: JobClass,
+    u_limit: NDArray[np.float64],
+    u_accuracy: NDArray[np.float64],
+    u_pair: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(run time, time limit) in whole seconds (rule 3)."""
+    """(run time, time limit) in whole seconds (rule 3); ``u_pair`` decides which jobs' accuracy takes
+    the limit's uniform (``limit_accuracy_coupling``)."""
     if job_class.runtime_s is not None:
         work = np.maximum(np.round(job_class.runtime_s.sample(u_limit)), 1.0)
         return work, work.copy()
     assert job_class.limit_s is not None and job_class.accuracy is not None
+    c = job_class.limit_accuracy_coupling
+    paired = u_limit if c >= 0.0 else 1.0 - u_limit
+    u_acc = np.where(u_pair < abs(c), paired, u_accuracy)
     limit = np.maximum(np.round(job_class.limit_s.sample(u_limit)), 1.0)
-    work = np.clip(np.ceil(limit * job_class.accuracy.sample(u_accuracy)), 1.0, limit)
+    work = np.clip(np.ceil(limit * job_class.accuracy.sample(u_acc)), 1.0, limit)
     return work, limit
 
 

@@ -34,6 +34,8 @@ from pmtwin.workload.errors import WorkloadFormatError
 
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
+MEAN_GRID = 4096
+"""Uniforms at which a law is evaluated where a mean has no closed form (midpoints of equal steps)."""
 MODEL_NAMES = ("perlmutter",)
 """Models shipped with pmtwin (``src/pmtwin/workload/models/NAME.toml``)."""
 
@@ -132,6 +134,9 @@ class JobClass(_Strict):
     accuracy: Dist | None = None
     runtime_s: Dist | None = None
     power_classes: dict[str, float] = Field(default_factory=dict)
+    limit_accuracy_coupling: float = Field(default=0.0, ge=-1.0, le=1.0)
+    """Rank dependence of accuracy on the limit: with probability |c| a job's accuracy takes the same
+    uniform as its limit (1 - it when c < 0), else its own; Spearman's rho of the pair is then c."""
     submit_limit: int = Field(default=0, ge=0)
     """Per-user submit limit kept by construction (0: none); jobs beyond it go to ``overflow_qos``."""
     submit_window_s: float = Field(default=0.0, ge=0.0)
@@ -163,11 +168,19 @@ class JobClass(_Strict):
         return self
 
     def mean_work_s(self) -> float:
-        """Expected run time (to within the rounding of each run time up to whole seconds)."""
+        """Expected run time (to within the rounding of each run time up to whole seconds; the coupled
+        part of ``limit_accuracy_coupling`` on a 4,096-point grid)."""
         if self.runtime_s is not None:
             return self.runtime_s.mean()
         assert self.limit_s is not None and self.accuracy is not None
-        return self.limit_s.mean() * self.accuracy.mean()
+        independent = self.limit_s.mean() * self.accuracy.mean()
+        c = self.limit_accuracy_coupling
+        if c == 0.0:
+            return independent
+        grid = (np.arange(MEAN_GRID) + 0.5) / MEAN_GRID
+        paired = self.accuracy.sample(grid if c > 0 else 1.0 - grid)
+        coupled = float(np.mean(self.limit_s.sample(grid) * paired))
+        return (1.0 - abs(c)) * independent + abs(c) * coupled
 
 
 class PartitionModel(_Strict):
