@@ -157,7 +157,10 @@ def partition_shapes(model: WorkloadModel, machine: Machine | None) -> dict[str,
             continue
         if name not in machine.partitions:
             known = ", ".join(machine.partitions)
-            raise ValueError(f"model {model.model.name!r}: no partition {name!r} in {machine.name} ({known})")
+            raise ValueError(
+                f"model {model.model.name!r}: no partition {name!r} in {machine.name} ({known}); "
+                "a model fitted to a trace maps onto a machine with `pmtwin workload fit --machine`"
+            )
         pools, default_pool = machine.pools(), machine.pool_for(name, "")
         by_constraint = {"": pools[default_pool].node_count}
         by_constraint.update(
