@@ -73,6 +73,8 @@ class LoadedTrace:
     capacity: int
     unit: str
     config: dict[str, Any]
+    header: dict[str, str] = field(default_factory=dict)
+    """An SWF trace's header (``; Key: value`` lines); empty for other formats."""
 
 
 def replay(
@@ -204,7 +206,7 @@ def load_trace(
 
         swf = read_swf(path, capacity=capacity, skip_bad_lines=skip_bad_lines)
         facts = {"records": swf.records, "capacity_source": swf.capacity_source, "capped_jobs": swf.capped}
-        return LoadedTrace(swf.jobs, dict(swf.skipped), swf.capacity, "processors", facts)
+        return LoadedTrace(swf.jobs, dict(swf.skipped), swf.capacity, "processors", facts, dict(swf.header))
     if fmt == "sacct":
         from pmtwin.workload.sacct import read_sacct
 

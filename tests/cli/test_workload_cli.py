@@ -229,3 +229,20 @@ def test_generate_reports_desi_nights_and_submit_limit_moves(tmp_path: Path) -> 
     assert_user_error(code, output, "--days must be a number in (0, 3650]")
     code, output = invoke("workload", "generate", "--out", str(tmp_path / "no" / "g.parquet"))
     assert_user_error(code, output, "does not exist")
+
+
+def test_transform_keeps_the_swf_start_and_refuses_an_empty_window(traces_dir: Path, tmp_path: Path) -> None:
+    config = tmp_path / "w.toml"
+    config.write_text('[[transforms]]\nkind = "time_window"\nstart_day = 7\nend_day = 60\n')
+    out = tmp_path / "k.swf"
+    trace = traces_dir / "KTH-SP2-1996-2.1-cln.swf.gz"
+    assert invoke("workload", "transform", str(trace), "--config", str(config), "--out", str(out))[0] == 0
+    assert read_swf(out).unix_start_time == read_swf(trace).unix_start_time + 7 * 86400
+    from tests.cli.test_cli import SACCT_FIXTURE
+
+    config.write_text('[[transforms]]\nkind = "time_window"\nstart_day = 0\nend_day = 1\n')
+    code, output = invoke("workload", "transform", str(SACCT_FIXTURE), "--config", str(config), "--out",
+                          str(tmp_path / "s.parquet"))  # fmt: skip
+    assert_user_error(code, output, "time_window) left no jobs", "first_submit")
+    code, output = invoke("workload", "fit", str(trace), "--out", str(tmp_path))
+    assert_user_error(code, output, "is a folder")

@@ -358,3 +358,18 @@ def test_generation_is_deterministic(traces_dir: Path) -> None:
     first, second = _generate(model, trace.jobs), _generate(model, trace.jobs)
     for column in COLUMN_DTYPES:
         np.testing.assert_array_equal(getattr(first, column), getattr(second, column), err_msg=column)
+
+
+def test_coupling_keeps_the_mean_of_limit_times_accuracy() -> None:
+    from pmtwin.workload.fit import _coupling
+
+    limit = np.array([100.0, 200.0, 300.0, 400.0])
+    accuracy = np.array([0.1, 0.2, 0.3, 0.4])
+    assert _coupling(limit, accuracy) == 1.0
+    assert _coupling(limit, accuracy[::-1]) == -1.0
+    assert _coupling(np.full(4, 100.0), accuracy) == 0.0  # one limit: nothing to couple
+    mixed = np.array([0.2, 0.1, 0.4, 0.3])
+    c = _coupling(limit, mixed)
+    m0 = limit.mean() * mixed.mean()
+    comonotone = float(np.mean(np.sort(limit) * np.sort(mixed)))
+    assert (1 - c) * m0 + c * comonotone == pytest.approx(float(np.mean(limit * mixed)), rel=1e-5)

@@ -259,6 +259,19 @@ accuracy = { probs = [0, 1], values = [0.1, 1.0] }
         ),
         (SMALL_MODEL + "[arrivals]\ngaps = { values = [10, -8], weights = [1, 1] }\n", "gaps must be >= 0"),
         (SMALL_MODEL + "[[transforms]]\nkind = 'scale_load'\nfactor = -1\n", "transforms"),
+        (
+            SMALL_MODEL.replace("share = 1", "share = 1\nlimit_accuracy_coupling = 0.5").replace(
+                "values = [600, 3600]", "values = [3600, 600]"
+            ),
+            "needs limit_s values in increasing order",
+        ),
+        (
+            SMALL_MODEL.replace("limit_s = { values = [600, 3600], weights = [1, 1] }", "").replace(
+                "accuracy = { probs = [0, 1], values = [0.1, 1.0] }",
+                "runtime_s = { values = [60], weights = [1] }\nlimit_accuracy_coupling = 0.5",
+            ),
+            "limit_accuracy_coupling needs limit_s and accuracy",
+        ),
     ],
 )
 def test_bad_model_files_name_the_file_and_the_field(tmp_path: Path, text: str, match: str) -> None:
@@ -372,3 +385,31 @@ def test_limit_accuracy_coupling_keeps_the_margins_and_sets_the_mean(coupling: f
     short, long = jobs.limit_s == 600, jobs.limit_s == 86400
     gap = float(np.mean(accuracy[long]) - np.mean(accuracy[short]))
     assert gap == pytest.approx(coupling * 0.66, abs=0.03)  # comonotone: thirds of U(0.01, 1) apart
+
+
+def test_submit_limits_may_not_chain() -> None:
+    def cls(qos: str, overflow: str) -> dict[str, object]:
+        return {"share": 1, "qos": qos, "size": {"values": [1], "weights": [1]},
+                "runtime_s": {"values": [60], "weights": [1]}, "submit_limit": 2, "submit_window_s": 3600,
+                "overflow_qos": overflow}  # fmt: skip
+
+    for overflow in ("b", "a"):
+        classes = {"x": cls("a", overflow), "y": cls("b", "c")}
+        data = {
+            "model": {"name": "chain"},
+            "partitions": {"p": {"jobs_per_day": 10, "nodes": 4, "classes": classes}},
+        }
+        with pytest.raises(WorkloadFormatError, match="which has a submit limit itself"):
+            parse_model(data, "chain.toml")
+
+
+def test_a_transform_that_oversizes_jobs_is_refused_on_a_machine() -> None:
+    transforms = [{"kind": "shift_to_gpu", "share": 1.0, "speedup": 2.0}]
+    model = load_workload_model("perlmutter").model_copy(update={"transforms": transforms, "desi": Desi()})
+    with pytest.raises(
+        ValueError, match=r"jobs ask for more nodes than their pool of perlmutter has .*max_size"
+    ):
+        generate_workload(model, days=7, seed=0, machine=perlmutter())
+    transforms[0]["max_size"] = 1536
+    capped = model.model_copy(update={"transforms": transforms})
+    assert generate_workload(capped, days=7, seed=0, machine=perlmutter()).size.max() <= 1536

@@ -50,6 +50,7 @@ def generate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Generate a workload from a model (docs/workloads.md) and write it as Parquet or SWF."""
+    from pmtwin.workload.generate import check_sizes_fit
     from pmtwin.workload.generate import generate as generate_jobs
     from pmtwin.workload.model import load_workload_model
     from pmtwin.workload.write import check_output, write_workload
@@ -64,6 +65,8 @@ def generate(
     if transforms is not None:
         jobs, extra = guard(lambda: _apply_file(jobs, transforms, seed))
         report["transforms"] = [*report.get("transforms", []), *extra]
+        if system is not None:
+            guard(lambda: check_sizes_fit(jobs, system, f"the transforms of {transforms}"))
     wall_s = time.perf_counter() - t0
     nodes = system.partition_node_counts() if system is not None else None
     capacity = sum(nodes[p] for p in jobs.partition_names if p in nodes) if nodes else None
@@ -100,7 +103,8 @@ def fit(
     ] = False,
     name: Annotated[str | None, typer.Option(help="Model name (default: the trace's file name).")] = None,
     partition: Annotated[
-        str | None, typer.Option(help="Put every job in this partition (default with --machine: cpu).")
+        str | None,
+        typer.Option(help="Put every job in this partition (default for an SWF trace with --machine: cpu)."),
     ] = None,
     machine: Annotated[
         str | None,
@@ -116,9 +120,9 @@ def fit(
     from pmtwin.workload.fit import model_to_toml
     from pmtwin.workload.fit_trace import fit_trace_file
     from pmtwin.workload.generate import generate_workload
+    from pmtwin.workload.write import check_folder
 
-    if out.parent != Path() and not out.parent.is_dir():
-        guard(lambda: _no_directory(out))
+    guard(lambda: check_folder(out))
     system = guard(lambda: None if machine is None else _load_machine(machine))
     fitted = guard(
         lambda: fit_trace_file(trace, trace_format, name=name, tz=tz, skip_bad_lines=skip_bad_lines,
@@ -188,8 +192,11 @@ def transform(
     )
     jobs, reports = guard(lambda: _apply_file(loaded.jobs, config, seed))
     note = f"transformed from {trace.name} by {config.name}"
+    header = _start_header(loaded.header, reports)
     written = guard(
-        lambda: write_workload(jobs, out, capacity=loaded.capacity, unit=loaded.unit, notes=(note,))
+        lambda: write_workload(
+            jobs, out, capacity=loaded.capacity, unit=loaded.unit, notes=(note,), header=header
+        )
     )
     summary = {
         "file": str(out), "format": written, "unit": loaded.unit, "records": loaded.config.get("records"),
@@ -217,8 +224,17 @@ def workload_summary(jobs: JobTable, days: float, nodes: dict[str, int] | None) 
     return {"jobs": len(jobs), "days": days, "partitions": partitions, "qos": qos, "dependencies": deps}
 
 
-def _no_directory(out: Path) -> None:
-    raise ValueError(f"{out}: the folder {out.parent} does not exist")
+def _start_header(source: dict[str, str], reports: list[dict[str, Any]]) -> dict[str, str]:
+    """An SWF source's start time and time zone, the start moved by the windows that rebased times."""
+    keys = ("UnixStartTime", "TimeZone", "TimeZoneString")
+    header: dict[str, str] = {key: source[key] for key in keys if key in source}
+    if "UnixStartTime" in header:
+        shift_s = sum(float(report.get("rebased_by_s", 0.0)) for report in reports)
+        try:
+            header["UnixStartTime"] = str(int(header["UnixStartTime"]) + int(shift_s))
+        except ValueError:
+            del header["UnixStartTime"]  # not a number: a reader would ignore it too
+    return header
 
 
 def _load_machine(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Fit a workload model (``model.py``) to a trace, write it as TOML, and compare workloads by KS distance.
+"""Fit a workload model (``model.py``) to a trace and write it as TOML.
 
 ``fit_model`` estimates every parameter ``generate_workload`` draws from, so that generating from the
 fitted model over the trace's span reproduces the trace's marginal distributions of size, run time,
@@ -20,21 +20,21 @@ inter-arrival time and estimate accuracy (run time / time limit), and keeps thei
   as the model has one) and written as a linear quantile function (``quantile_dist``: 128 evenly
   spaced knots, refined towards the upper tail so the mean is kept, with knots at both edges of each
   atom, so that the point mass at zero - submissions in the same second - stays exact).
-- **Classes.** A partition's jobs are split into groups by QOS and constraint (when the table uses
-  more than one), each group by size bucket (log2: 1, 2, 3-4, 5-8, ...; adjacent buckets merged, in
+- **Classes.** A partition's jobs are split into groups by QOS and constraint (when the table uses more
+  than one), each group by size bucket (log2: 1, 2, 3-4, 5-8, ...; adjacent buckets merged, in
   increasing size, until each holds at least ``min_jobs`` = the smaller of 200 and 1 % of the
   partition's jobs, but at least 20), and each size bucket by time-limit bucket (cut between distinct
-  limits so that each holds at least max(``min_jobs``, an eighth of the size bucket); a short
-  remainder joins the last bucket). Jobs
-  whose limit is unknown (not finite or <= 0) form a cell of their own in their size bucket. Each
-  cell is a class: ``share`` = its job count; ``size`` = the discrete law of its exact sizes when it
-  has at most 64 distinct sizes, else a log quantile function; ``limit_s`` likewise (exact limits up
-  to 64 distinct values, else log quantiles); ``accuracy`` = a log quantile function (64 knots) of
-  run time / limit. A job whose limit is below its run time (it overran and was killed) counts with
-  accuracy 1. A cell where at least 90 % of the jobs have a limit at or below their run time (SWF:
-  the requested time was unknown, -1, so replay set it to the run time; or the job was killed), or
-  whose limits are unknown, gets ``runtime_s`` (log quantiles of its run times) instead: its limit is
-  then its run time.
+  limits so that each holds at least max(``min_jobs``, an eighth of the size bucket); a short remainder
+  joins the last bucket). Jobs whose limit is unknown (not finite or <= 0) form a cell of their own in
+  their size bucket. Each cell is a class: ``share`` = its job count; ``size`` = the discrete law of its
+  exact sizes when it has at most 64 distinct sizes, else a log quantile function; ``limit_s`` likewise
+  (exact limits up to 64 distinct values, else log quantiles); ``accuracy`` = a log quantile function
+  (64 knots) of run time / limit, with ``limit_accuracy_coupling`` set so that the class keeps the
+  cell's mean of limit x accuracy, its mean run time (``_coupling``). A job whose limit is below its run
+  time (it overran and was killed) counts with accuracy 1. A cell where at least 90 % of the jobs have a
+  limit at or below their run time (SWF: the requested time was unknown, -1, so replay set it to the run
+  time; or the job was killed), or whose limits are unknown, gets ``runtime_s`` (log quantiles of its
+  run times) instead: its limit is then its run time.
 - **Users and accounts.** ``count`` = distinct users (``user`` >= 0); the Zipf exponent is minus the
   least-squares slope of log(jobs of the user) against log(rank) (ranks by decreasing job count),
   clipped at 0; accounts likewise from ``group``. Unknown (all -1): the ``Users`` defaults.

@@ -27,7 +27,8 @@ class FittedTrace:
     days: float
     skipped: dict[str, int]
     capped: int = 0
-    """Jobs whose size was capped at their pool's nodes (SWF processors onto a machine)."""
+    """Jobs whose size is larger than their pool on the machine: SWF processors onto a machine are
+    capped; node sizes are left to the generator, which clips them."""
 
 
 def fit_trace_file(
@@ -84,25 +85,26 @@ def fit_trace_file(
         jobs = replace(jobs, partition=np.zeros(len(jobs), np.int32), partition_names=(target,))
         nodes = None if nodes is None else {target: max(nodes.values())}
     if machine is not None:
-        jobs, capped = _onto_machine(jobs, machine, processors=fmt == "swf")
+        hint = "" if partition is not None else "; give --partition to put every job in one of them"
+        jobs, capped = _onto_machine(jobs, machine, processors=fmt == "swf", hint=hint)
         nodes = {name: machine.partition_node_counts()[name] for name in jobs.partition_names}
     label = name or path.name.removesuffix(".gz").removesuffix(".swf").removesuffix(".parquet")
     model = fit_model(jobs, name=label, source=path.name, start_hour_of_week=start_how, nodes=nodes)
     return FittedTrace(model, jobs, trace_span_s(jobs) / SECONDS_PER_DAY, skipped, capped)
 
 
-def _onto_machine(jobs: JobTable, machine: Machine, *, processors: bool) -> tuple[JobTable, int]:
+def _onto_machine(jobs: JobTable, machine: Machine, *, processors: bool, hint: str) -> tuple[JobTable, int]:
     """Jobs whose partitions are the machine's; processor sizes (one partition) as whole nodes of its
-    default node type, capped at its pool's nodes. Returns the jobs and how many were capped."""
+    default node type, capped at its pool's nodes. Returns the jobs and how many are (or, for node
+    sizes, will be) capped at their pool; ``hint`` ends the error for a partition the machine lacks."""
     unknown = [name for name in jobs.partition_names if name not in machine.partitions]
     if unknown:
         known = ", ".join(machine.partitions)
-        raise ValueError(
-            f"partition {unknown[0]!r} of the trace is not one of {machine.name}'s ({known}); "
-            "give --partition to put every job in one of them"
-        )
-    if not processors:
-        return jobs, 0
+        raise ValueError(f"partition {unknown[0]!r} is not one of {machine.name}'s ({known}){hint}")
+    if not processors:  # sizes are nodes: the generator clips those above their pool, counted here
+        from pmtwin.workload.generate import pool_node_counts
+
+        return jobs, int(np.count_nonzero(jobs.size > pool_node_counts(jobs, machine)))
     pool = machine.pools()[machine.pool_for(jobs.partition_names[0])]
     cores = machine.slurm_shape(machine.node_type(pool.node_type))[0]
     nodes = -(-jobs.size // cores)

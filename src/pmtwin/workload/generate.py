@@ -116,7 +116,37 @@ def generate(
 
         transform_seed = int(streams[-1].generate_state(1)[0])
         jobs, report["transforms"] = apply_transforms(jobs, specs, transform_seed)
+        if machine is not None:
+            check_sizes_fit(jobs, machine, f"model {model.model.name!r}'s transforms")
     return GeneratedWorkload(jobs, report)
+
+
+def check_sizes_fit(jobs: JobTable, machine: Machine, after: str) -> None:
+    """A user error when a job asks for more nodes than its pool (partition and constraint) has, as a
+    transform can make (``after`` says which)."""
+    capacity = pool_node_counts(jobs, machine)
+    over = np.flatnonzero(jobs.size > capacity)
+    if len(over):
+        k = int(over[0])
+        raise ValueError(
+            f"after {after}, {len(over)} jobs ask for more nodes than their pool of {machine.name} has "
+            f"(job {int(jobs.job_id[k])}: {int(jobs.size[k])} > {int(capacity[k])}); give shift_to_gpu or "
+            "rescale_sizes a max_size"
+        )
+
+
+def pool_node_counts(jobs: JobTable, machine: Machine) -> NDArray[np.int64]:
+    """The nodes of each job's pool on ``machine`` (from its partition and constraint; every partition
+    must be the machine's)."""
+    width = len(jobs.constraint_names)
+    pairs, inverse = np.unique(jobs.partition.astype(np.int64) * width + jobs.constraint, return_inverse=True)
+    pools = machine.pools()
+    counts = [
+        pools[machine.pool_for(jobs.partition_names[int(p) // width], jobs.constraint_names[int(p) % width])]
+        .node_count for p in pairs
+    ]  # fmt: skip
+    nodes: NDArray[np.int64] = np.array(counts, np.int64)[inverse.reshape(-1)]
+    return nodes
 
 
 def _model_transforms(model: WorkloadModel) -> list[Any]:

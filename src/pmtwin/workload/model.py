@@ -8,9 +8,10 @@ A model is a TOML file (docs/workloads.md specifies it):
   absent: exponential, a Poisson process);
 - ``[users]``: how many users and accounts, and their Zipf exponents;
 - ``[partitions.NAME]``: the partition's rate (``offered_load`` of its nodes, or ``jobs_per_day``), its
-  node count when no machine gives it, and ``[partitions.NAME.classes.CLASS]``: job classes, each an
-  independent product of distributions (size, time limit and accuracy = run time / limit, or run time
-  alone), with a QOS, a constraint, power-class weights and a share of the partition's jobs;
+  node count when no machine gives it, and ``[partitions.NAME.classes.CLASS]``: job classes, each a
+  product of distributions (size, time limit and accuracy = run time / limit, the accuracy optionally
+  coupled to the limit; or run time alone), with a QOS, a constraint, power-class weights and a share
+  of the partition's jobs;
 - ``[desi]``: whether the DESI nightly pipeline and its yearly reprocessing are added.
 
 A distribution is ``{values = [...], weights = [...]}`` (a discrete law) or ``{values = [...], probs =
@@ -120,7 +121,8 @@ class Dist(_Strict):
 
 
 class JobClass(_Strict):
-    """Jobs of one kind in a partition: every attribute drawn independently of the others.
+    """Jobs of one kind in a partition: every attribute drawn independently of the others, except the
+    accuracy, which ``limit_accuracy_coupling`` may tie to the limit.
 
     Either ``limit_s`` with ``accuracy`` (run time = ceil(limit x accuracy), within [1 s, limit]) or
     ``runtime_s`` alone (the time limit is then the run time)."""
@@ -136,7 +138,8 @@ class JobClass(_Strict):
     power_classes: dict[str, float] = Field(default_factory=dict)
     limit_accuracy_coupling: float = Field(default=0.0, ge=-1.0, le=1.0)
     """Rank dependence of accuracy on the limit: with probability |c| a job's accuracy takes the same
-    uniform as its limit (1 - it when c < 0), else its own; Spearman's rho of the pair is then c."""
+    uniform as its limit (1 - it when c < 0), else its own; for continuous laws Spearman's rho of the
+    pair is then c."""
     submit_limit: int = Field(default=0, ge=0)
     """Per-user submit limit kept by construction (0: none); jobs beyond it go to ``overflow_qos``."""
     submit_window_s: float = Field(default=0.0, ge=0.0)
@@ -160,6 +163,12 @@ class JobClass(_Strict):
         for name, dist in laws:
             if dist is not None and dist.minimum() <= 0.0:
                 raise ValueError(f"{name} values must be > 0")
+        if self.limit_accuracy_coupling != 0.0:
+            if self.limit_s is None:
+                raise ValueError("limit_accuracy_coupling needs limit_s and accuracy (not runtime_s)")
+            for name, law in (("limit_s", self.limit_s), ("accuracy", self.accuracy)):
+                if law is not None and law.weights is not None and law.values != sorted(law.values):
+                    raise ValueError(f"limit_accuracy_coupling needs {name} values in increasing order")
         if self.submit_limit > 0 and self.submit_window_s <= 0.0:
             raise ValueError("submit_limit needs submit_window_s > 0 (the time a job stays counted)")
         weights = self.power_classes.values()
@@ -269,6 +278,12 @@ class WorkloadModel(_Strict):
                     raise ValueError(
                         f"QOS {job_class.qos!r}: classes disagree on submit_limit, window or overflow"
                     )
+        for qos, (_, _, overflow) in seen.items():
+            if overflow in seen:
+                raise ValueError(
+                    f"QOS {qos!r} overflows to {overflow!r}, which has a submit limit itself "
+                    "(overflow must go to a QOS without one)"
+                )
         return self
 
 

@@ -146,7 +146,7 @@ class TimeWindowSpec(BaseModel):
             origin_s + self.end_day * SECONDS_PER_DAY,
         )
         out, report = time_window(jobs, start_s, end_s, self.rebase)
-        return out, {**report, "origin_s": origin_s}
+        return out, {**report, "origin_s": origin_s, "rebased_by_s": start_s if self.rebase else 0.0}
 
 
 TransformSpec = Annotated[
@@ -252,10 +252,18 @@ def apply_transforms(
     """``specs`` applied in order. Transform i draws from
     ``numpy.random.default_rng(numpy.random.SeedSequence([seed, i]))`` (``seed`` >= 0), so the same
     seed and specs give the same table, bit for bit. Returns one report per transform, with its
-    ``kind`` first."""
+    ``kind`` first. A time window that leaves no jobs of a table that had some is an error (a window
+    outside the table's times, most likely), not an empty result."""
     reports: list[dict[str, int | float | str]] = []
     for i, spec in enumerate(specs):
         rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
+        had_jobs = len(jobs) > 0
         jobs, report = spec.apply(jobs, rng)
         reports.append({"kind": spec.kind, **report})
+        if had_jobs and not len(jobs) and spec.kind == "time_window":
+            raise ValueError(
+                f"transforms[{i}] (time_window) left no jobs: its days count from t = 0 of the table (a "
+                "generated workload's start, an SWF trace's start, the Unix epoch for sacct); "
+                'origin = "first_submit" counts from the first submission'
+            )
     return jobs, reports

@@ -295,10 +295,12 @@ def shift_to_gpu(
     size[move] = np.maximum(_ceil(np.maximum(jobs.size[move], 0) * gpu_nodes_per_cpu_node), 1).astype(
         np.int64
     )
-    capped = move & (size > max_size) if max_size is not None else np.zeros(len(jobs), np.bool_)
-    size[capped] = max_size if max_size is not None else 0
-    qos_names, regular = _with_name(jobs.qos_names, "regular")
+    capped = np.zeros(len(jobs), np.bool_)
+    if max_size is not None:
+        capped = move & (size > max_size)
+        size[capped] = max_size
     was_shared = move & (np.asarray(jobs.qos_names)[jobs.qos] == "shared") if len(jobs) else move
+    qos_names, regular = _with_name(jobs.qos_names, "regular") if was_shared.any() else (jobs.qos_names, 0)
     work_s = jobs.work_s.copy()
     work_s[move] = np.where(
         jobs.work_s[move] >= 0, np.maximum(_ceil(jobs.work_s[move] / speedup), 1), jobs.work_s[move]
