@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from pmtwin._toml import dumps_toml
 from pmtwin.sim.engine import EngineInputError, ProgressFn, Schedule, run_schedule
 from pmtwin.workload.jobs import JobTable
+from pmtwin.workload.routing import pool_of_jobs
 
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
@@ -129,7 +130,7 @@ def replay(
         from pmtwin.machine import load_system
 
         system = load_system(machine)
-        pool_of_job, pools = _route(jobs, system), _machine_pools(system)
+        pool_of_job, pools = pool_of_jobs(jobs, system), _machine_pools(system)
         config["machine"] = {"name": machine}
     plan = _power_plan(machine, pools, power)
     read_s = time.perf_counter() - t0
@@ -285,7 +286,7 @@ def simulate(
             from pmtwin.sched.config import SchedulerConfig
 
             scheduler = SchedulerConfig.model_validate({"policy": policy})
-    pool_of_job = _route(jobs, system)
+    pool_of_job = pool_of_jobs(jobs, system)
     config: dict[str, dict[str, Any]] = {
         "run": {"command": "simulate", "policy": policy},
         "machine": {"name": system.name},
@@ -494,40 +495,14 @@ def _machine_pools(system: Machine) -> Pools:
     )
 
 
-def _route(jobs: JobTable, system: Machine) -> NDArray[np.int32]:
-    """The pool of each job, from its partition and constraint (resolved once per distinct pair)."""
-    width = len(jobs.constraint_names)
-    pairs = jobs.partition.astype(np.int64) * width + jobs.constraint
-    distinct, inverse = np.unique(pairs, return_inverse=True)
-    targets = np.array(
-        [
-            system.pool_for(jobs.partition_names[int(c) // width], jobs.constraint_names[int(c) % width])
-            for c in distinct
-        ],
-        np.int32,
-    )
-    return targets[inverse]
-
-
 def _onto_machine(
     jobs: JobTable, machine: str, partition: str
 ) -> tuple[JobTable, NDArray[np.int32], Pools, int]:
     """A processor trace mapped onto one partition of a machine model: sizes in whole nodes."""
     from pmtwin.machine import load_system
+    from pmtwin.workload.routing import processors_to_nodes
 
-    system = load_system(machine)
-    pool_index = system.pool_for(partition)
-    target = system.pools()[pool_index]
-    node_type = system.node_type(target.node_type)
-    cores_per_node = node_type.cpus_per_node * system.cpu_spec(node_type).cores
-    nodes = -(-jobs.size // cores_per_node)
-    capped = int(np.count_nonzero(nodes > target.node_count))
-    mapped = replace(
-        jobs,
-        size=np.minimum(nodes, target.node_count),
-        partition=np.zeros(len(jobs), np.int32),
-        partition_names=(partition,),
-    )
+    mapped, target, capped = processors_to_nodes(jobs, load_system(machine), partition)
     pools = Pools(
         (target.name,),
         np.array([target.node_count], np.int64),

@@ -14,9 +14,10 @@ from numpy.typing import NDArray
 from pmtwin.machine import load_system
 from pmtwin.sched.qos import load_qos
 from pmtwin.workload.jobs import AFTERANY, AFTEROK, COLUMN_DTYPES, JobTable
+from pmtwin.workload.routing import pool_of_jobs
 from pmtwin.workload.slurm_mix import QOS_NAMES, SlurmMix, with_slurm_features
 from tests.workload.bare import bare_workload
-from tests.workload.slurm_run import pool_of_jobs, slurm_pools
+from tests.workload.slurm_run import slurm_pools
 
 DAY_S = 86400.0
 NO_LIMITS = {"debug_window_s": 0.0, "interactive_window_s": 0.0, "premium_window_s": 0.0}
@@ -362,7 +363,7 @@ def test_slurm_mode_rejects_no_job_for_a_qos_reason() -> None:
     days = 10.0
     jobs = bare_workload(days)
     out = with_slurm_features(jobs, np.random.default_rng(0), **machine_shapes())
-    pools, pool_of_job = slurm_pools(system), pool_of_jobs(system, out)
+    pools, pool_of_job = slurm_pools(system), pool_of_jobs(out, system)
     for priority in ("fifo", "nersc"):
         config = SchedulerConfig(priority=priority, walltime="kill", preempt_mode="cancel")
         result = run_slurm(out, pool_of_job, pools, config, load_qos("perlmutter"))

@@ -311,13 +311,14 @@ def test_slurm_mode_runs_every_desi_job_to_completion() -> None:
     kill): nothing is rejected or times out, and the realtime jobs never hold more than 10 nodes."""
     from pmtwin.sched.config import SchedulerConfig
     from pmtwin.sched.slurm import STATE_NAMES, run_slurm
-    from tests.workload.slurm_run import pool_of_jobs, slurm_pools
+    from pmtwin.workload.routing import pool_of_jobs
+    from tests.workload.slurm_run import slurm_pools
 
     system = perlmutter()
     cfg = load_desi_jobs_config(reprocessing_start_day=3)
     jobs = desi_jobs(system, days=20, rng=np.random.default_rng(2), config=cfg)
     config = SchedulerConfig(walltime="kill")
-    result = run_slurm(jobs, pool_of_jobs(system, jobs), slurm_pools(system), config, load_qos("perlmutter"))
+    result = run_slurm(jobs, pool_of_jobs(jobs, system), slurm_pools(system), config, load_qos("perlmutter"))
     assert np.all(result.state == STATE_NAMES.index("COMPLETED"))
     realtime = np.flatnonzero(jobs.qos == REALTIME)
     events = np.concatenate([result.start_s[realtime], result.end_s[realtime]])

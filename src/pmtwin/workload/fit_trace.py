@@ -105,8 +105,7 @@ def _onto_machine(jobs: JobTable, machine: Machine, *, processors: bool, hint: s
         from pmtwin.workload.generate import pool_node_counts
 
         return jobs, int(np.count_nonzero(jobs.size > pool_node_counts(jobs, machine)))
-    pool = machine.pools()[machine.pool_for(jobs.partition_names[0])]
-    cores = machine.slurm_shape(machine.node_type(pool.node_type))[0]
-    nodes = -(-jobs.size // cores)
-    capped = int(np.count_nonzero(nodes > pool.node_count))
-    return replace(jobs, size=np.minimum(nodes, pool.node_count)), capped
+    from pmtwin.workload.routing import processors_to_nodes
+
+    mapped, _, capped = processors_to_nodes(jobs, machine, jobs.partition_names[0])
+    return mapped, capped

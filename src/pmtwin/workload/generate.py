@@ -138,14 +138,11 @@ def check_sizes_fit(jobs: JobTable, machine: Machine, after: str) -> None:
 def pool_node_counts(jobs: JobTable, machine: Machine) -> NDArray[np.int64]:
     """The nodes of each job's pool on ``machine`` (from its partition and constraint; every partition
     must be the machine's)."""
-    width = len(jobs.constraint_names)
-    pairs, inverse = np.unique(jobs.partition.astype(np.int64) * width + jobs.constraint, return_inverse=True)
-    pools = machine.pools()
-    counts = [
-        pools[machine.pool_for(jobs.partition_names[int(p) // width], jobs.constraint_names[int(p) % width])]
-        .node_count for p in pairs
-    ]  # fmt: skip
-    nodes: NDArray[np.int64] = np.array(counts, np.int64)[inverse.reshape(-1)]
+    from pmtwin.workload.routing import pool_of_jobs
+
+    nodes: NDArray[np.int64] = np.array([p.node_count for p in machine.pools()], np.int64)[
+        pool_of_jobs(jobs, machine)
+    ]
     return nodes
 
 
