@@ -19,12 +19,13 @@ from pmtwin.perf.desi_workflow import desi_night_workflow
 from pmtwin.perf.node import PerfModelError
 from pmtwin.sched.qos import load_qos
 from pmtwin.workload.desi_jobs import (
+    DesiJobs,
     DesiJobsConfig,
     desi_jobs,
     desi_night_jobs,
-    desi_night_plan,
     desi_reprocessing_campaign,
     desi_reprocessing_jobs,
+    draw_desi_jobs,
     load_desi_jobs_config,
 )
 from pmtwin.workload.jobs import AFTERANY, AFTEROK, COLUMN_DTYPES, JobTable
@@ -53,8 +54,12 @@ def every_night(exposures: int, **more: Any) -> DesiJobsConfig:
 
 
 @cache
+def decade_drawn() -> DesiJobs:
+    return draw_desi_jobs(perlmutter(), days=DECADE_DAYS, rng=np.random.default_rng(1))
+
+
 def decade() -> JobTable:
-    return desi_jobs(perlmutter(), days=DECADE_DAYS, rng=np.random.default_rng(1))
+    return decade_drawn().jobs
 
 
 def rows(jobs: JobTable, ids: np.ndarray) -> np.ndarray:
@@ -120,8 +125,9 @@ def test_a_night_cut_by_the_horizon_is_dropped_whole() -> None:
     cfg = every_night(2)
     short = desi_night_jobs(perlmutter(), days=69300 / DAY_S, rng=np.random.default_rng(0), config=cfg)
     assert len(short) == 0 and short.qos_names == QOS_NAMES
-    plan = desi_night_plan(perlmutter(), days=69300 / DAY_S, rng=np.random.default_rng(0), config=cfg)
-    assert (plan.observing_nights, plan.cut_nights) == (1, 1)
+    plan = draw_desi_jobs(perlmutter(), days=69300 / DAY_S, rng=np.random.default_rng(0), config=cfg,
+                          reprocessing=False).plan  # fmt: skip
+    assert plan is not None and (plan.observing_nights, plan.cut_nights) == (1, 1)
     kept = desi_night_jobs(perlmutter(), days=69301 / DAY_S, rng=np.random.default_rng(0), config=cfg)
     assert len(kept) == 16
     assert len(desi_night_jobs(perlmutter(), days=0, rng=np.random.default_rng(0))) == 0
@@ -157,7 +163,8 @@ def test_observing_nights_and_exposures_match_the_survey() -> None:
     nights is Binomial(3650, 242/365): sd sqrt(3650 p (1 - p)) = 28.6, so 4 sd = 114 nights (3.5% of
     the mean); a night's exposures have sd sqrt(44 x 0.75 x 0.25) = 2.87, so the mean of ~2,420 nights
     has sd 0.058 and 4 sd = 0.24 exposure."""
-    plan = desi_night_plan(perlmutter(), days=DECADE_DAYS, rng=np.random.default_rng(1))
+    plan = decade_drawn().plan
+    assert plan is not None
     p = 242 / 365
     assert abs(plan.observing_nights - DECADE_DAYS * p) <= 4 * math.sqrt(DECADE_DAYS * p * (1 - p))
     observed = plan.exposures[plan.exposures > 0]

@@ -7,7 +7,7 @@ every figure cited there) says when nights and campaigns happen and how jobs are
 
 Rules, with t = 0 at local midnight of day 0 and the horizon H = ``days`` x 86,400 s:
 
-Nights (``desi_night_jobs``, ``desi_night_plan``)
+Nights (``desi_night_jobs``; ``draw_desi_jobs`` returns their plan too)
   1. Day d (d = 0 .. ceil(days) - 1) takes two uniforms, U[d, 0] and U[d, 1] (``rng.random((n, 2))``,
      so a shorter horizon draws a prefix of a longer one's stream). The night observes iff U[d, 0] <
      ``observing_nights_per_year`` / ``days_per_year``. Its exposure count is the inverse CDF of
@@ -17,7 +17,7 @@ Nights (``desi_night_jobs``, ``desi_night_plan``)
      realtime_nodes=..., node_type=...)``; step i is submitted at floor(d x 86400 + night_start_hour x
      3600 + submit_offset_s[i]). The night is kept only if its last step is submitted before H (a
      night cut by the horizon is dropped whole, so no kept job waits for a missing one);
-     ``desi_night_plan`` reports the dropped nights. The configuration must let a night of
+     the plan (``DesiJobs.plan``) reports the dropped nights. The configuration must let a night of
      ``exposures_max`` exposures end its submissions within 24 h, so nights never overlap.
   3. Every step becomes one job in the realtime QOS: user and account the DESI ids, partition the
      step's, size its nodes, work_s = ceil(run_s), requested_s = limit_s = the limit rule, gpus = nodes
@@ -400,23 +400,22 @@ def _plan(days: float, rng: np.random.Generator, templates: _NightTemplates) -> 
     return DesiNightPlan(exposures=exposures, kept=kept, start_s=start_s)
 
 
-def desi_night_plan(
-    machine: Machine, *, days: float, rng: np.random.Generator, config: DesiJobsConfig | None = None
-) -> DesiNightPlan:
-    """The nights ``desi_night_jobs`` would build from the same generator state (rules 1-2)."""
-    config = load_desi_jobs_config() if config is None else config
-    return _plan(days, rng, _NightTemplates(machine, config))
-
-
 def desi_night_jobs(
     machine: Machine, *, days: float, rng: np.random.Generator, config: DesiJobsConfig | None = None
 ) -> JobTable:
     """Every kept observing night in [0, ``days``) as realtime jobs (rules 1-4, 8-9)."""
     config = load_desi_jobs_config() if config is None else config
+    return _night_jobs(machine, days, rng, config)[0]
+
+
+def _night_jobs(
+    machine: Machine, days: float, rng: np.random.Generator, config: DesiJobsConfig
+) -> tuple[JobTable, DesiNightPlan]:
+    """The nights' jobs and the plan they were built from."""
     templates = _NightTemplates(machine, config)
     plan = _plan(days, rng, templates)
     nights = [(plan.start_s[d], templates.get(int(plan.exposures[d]))) for d in np.flatnonzero(plan.kept)]
-    return _night_table(nights, templates.names, config)
+    return _night_table(nights, templates.names, config), plan
 
 
 def _night_table(
@@ -579,6 +578,14 @@ def _chain_dependencies(campaign: DesiCampaign, campaigns: int) -> Dependencies:
 # -- both ------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DesiJobs:
+    """DESI's jobs, and the nights drawn for them (None when the nights are switched off)."""
+
+    jobs: JobTable
+    plan: DesiNightPlan | None
+
+
 def desi_jobs(
     machine: Machine,
     *,
@@ -590,10 +597,28 @@ def desi_jobs(
 ) -> JobTable:
     """The nights' realtime jobs and the reprocessing campaigns (each unless switched off) together,
     ids 1..n in canonical order."""
+    return draw_desi_jobs(
+        machine, days=days, rng=rng, config=config, nights=nights, reprocessing=reprocessing
+    ).jobs
+
+
+def draw_desi_jobs(
+    machine: Machine,
+    *,
+    days: float,
+    rng: np.random.Generator,
+    config: DesiJobsConfig | None = None,
+    nights: bool = True,
+    reprocessing: bool = True,
+) -> DesiJobs:
+    """``desi_jobs`` with the nights' plan (observing nights, nights cut at the horizon)."""
     config = load_desi_jobs_config() if config is None else config
-    tables = [desi_night_jobs(machine, days=days, rng=rng, config=config)] if nights else []
+    tables, plan = [], None
+    if nights:
+        night_table, plan = _night_jobs(machine, days, rng, config)
+        tables.append(night_table)
     if reprocessing:
         tables.append(desi_reprocessing_jobs(machine, days=days, config=config))
     if not tables:
         raise ValueError("desi_jobs: switch on the nights, the reprocessing or both")
-    return concat_jobs(tables)
+    return DesiJobs(concat_jobs(tables), plan)

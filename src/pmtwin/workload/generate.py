@@ -158,16 +158,18 @@ def _model_transforms(model: WorkloadModel) -> list[Any]:
 def _desi(
     machine: Machine, days: float, stream: np.random.SeedSequence, model: WorkloadModel
 ) -> tuple[JobTable, dict[str, int]]:
-    """The DESI jobs and the nights drawn (the plan is redrawn from a copy of the same stream)."""
-    from pmtwin.workload.desi_jobs import desi_jobs, desi_night_plan
+    """The DESI jobs and the nights drawn."""
+    from pmtwin.workload.desi_jobs import draw_desi_jobs
 
-    jobs = desi_jobs(machine, days=days, rng=np.random.default_rng(stream), nights=model.desi.nights,
-                     reprocessing=model.desi.reprocessing)  # fmt: skip
-    facts = {"jobs": len(jobs)}
-    if model.desi.nights:
-        plan = desi_night_plan(machine, days=days, rng=np.random.default_rng(stream))
-        facts |= {"observing_nights": plan.observing_nights, "nights_cut_at_horizon": plan.cut_nights}
-    return jobs, facts
+    drawn = draw_desi_jobs(machine, days=days, rng=np.random.default_rng(stream), nights=model.desi.nights,
+                           reprocessing=model.desi.reprocessing)  # fmt: skip
+    facts = {"jobs": len(drawn.jobs)}
+    if drawn.plan is not None:
+        facts |= {
+            "observing_nights": drawn.plan.observing_nights,
+            "nights_cut_at_horizon": drawn.plan.cut_nights,
+        }
+    return drawn.jobs, facts
 
 
 def partition_shapes(model: WorkloadModel, machine: Machine | None) -> dict[str, PartitionShape]:
