@@ -35,10 +35,10 @@ def machine_shapes() -> Shapes:
     system = load_system("perlmutter")
     shapes: Shapes = {"cores_per_node": {}, "gpus_per_node": {}, "mem_mb_per_node": {}}
     for name, partition in system.partitions.items():
-        node = system.node_type(partition.node_types[0])
-        shapes["cores_per_node"][name] = node.cpus_per_node * system.cpu_spec(node).cores
-        shapes["gpus_per_node"][name] = node.gpus_per_node
-        shapes["mem_mb_per_node"][name] = int((node.ddr_gb or 0) * 1024)
+        cores, gpus, mem_mb = system.slurm_shape(system.node_type(partition.node_types[0]))
+        shapes["cores_per_node"][name] = cores
+        shapes["gpus_per_node"][name] = gpus
+        shapes["mem_mb_per_node"][name] = mem_mb
     return shapes
 
 

@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin.workload.combine import concat_jobs
+from pmtwin.workload.draws import shared_request, zipf_ranks
 from pmtwin.workload.jobs import JobTable
 from pmtwin.workload.model import MEAN_GRID, Dist, JobClass, PartitionModel, WorkloadModel
 from pmtwin.workload.submit_limits import over_submit_limit
@@ -95,7 +96,7 @@ def generate(
     specs = _model_transforms(model)
     streams = np.random.SeedSequence(int(seed)).spawn(len(model.partitions) + 3)
     users_rng = np.random.default_rng(streams[len(model.partitions)])
-    account_of_user = _zipf(
+    account_of_user = zipf_ranks(
         users_rng, model.users.count, model.users.accounts, model.users.account_zipf_exponent
     )
     tables = [
@@ -266,7 +267,7 @@ def _partition_jobs(
     constraint_names = tuple(dict.fromkeys(["", *(effective_constraint(c, shape) for c in classes)]))
     power_names = tuple(dict.fromkeys(["", *(p for c in classes for p in c.power_classes)]))
     qos, constraint, power = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
-    user = _zipf(rng, n, model.users.count, model.users.zipf_exponent)
+    user = zipf_ranks(rng, n, model.users.count, model.users.zipf_exponent)
     for k, job_class in enumerate(classes):
         rows = np.flatnonzero(class_of == k)
         size[rows] = np.clip(np.round(job_class.size.sample(u[1, rows])), 1, _size_cap(job_class, shape))
@@ -416,21 +417,11 @@ def _shared_requests(
             )
             raise ValueError(f"{where}.{class_names[k]}: a shared class needs {what}")
         rows = np.flatnonzero(class_of == k)
-        if shape.gpus_per_node > 0:
-            asked = np.clip(np.round(law.sample(u[rows])), 1, shape.gpus_per_node).astype(np.int64)
-            gpus[rows] = asked
-            cores[rows] = asked * (shape.cores_per_node // shape.gpus_per_node)
-        else:
-            cores[rows] = np.clip(np.round(law.sample(u[rows])), 1, shape.cores_per_node).astype(np.int64)
-            gpus[rows] = 0
-        mem_mb[rows] = cores[rows] * shape.mem_mb_per_node // shape.cores_per_node
-
-
-def _zipf(rng: np.random.Generator, count: int, population: int, exponent: float) -> NDArray[np.int64]:
-    """Ranks 1..population, rank r with probability ~ r**-exponent."""
-    cdf = np.cumsum(np.arange(1, population + 1, dtype=np.float64) ** -exponent)
-    index = np.searchsorted(cdf / cdf[-1], rng.random(count), side="right")
-    return np.minimum(index, population - 1).astype(np.int64) + 1
+        most = shape.gpus_per_node if shape.gpus_per_node > 0 else shape.cores_per_node
+        asked = np.clip(np.round(law.sample(u[rows])), 1, most).astype(np.int64)
+        cores[rows], gpus[rows], mem_mb[rows] = shared_request(
+            asked, shape.cores_per_node, shape.gpus_per_node, shape.mem_mb_per_node
+        )
 
 
 def _horizon_s(days: float) -> float:

@@ -46,6 +46,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from pmtwin.workload.draws import shared_request, zipf_ranks
 from pmtwin.workload.jobs import AFTERANY, AFTEROK, UNKNOWN, Dependencies, JobTable
 from pmtwin.workload.submit_limits import dense_ids, over_submit_limit, rows_by_user
 
@@ -413,13 +414,6 @@ def _can_share(
     return fits
 
 
-def _zipf(rng: np.random.Generator, count: int, population: int, exponent: float) -> NDArray[np.int64]:
-    """Ranks 1..population, rank r with probability ~ r**-exponent."""
-    cdf = np.cumsum(np.arange(1, population + 1, dtype=np.float64) ** -exponent)
-    index = np.searchsorted(cdf / cdf[-1], rng.random(count), side="right")
-    return np.minimum(index, population - 1).astype(np.int64) + 1
-
-
 def _people(
     jobs: JobTable, rng: np.random.Generator, mix: SlurmMix
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -428,11 +422,12 @@ def _people(
     group = np.array(jobs.group, np.int64)
     no_user = user < 0
     known_max = int(user[~no_user].max()) if np.any(~no_user) else 0
-    user[no_user] = known_max + _zipf(rng, int(np.count_nonzero(no_user)), mix.users, mix.user_zipf_exponent)
+    drawn = zipf_ranks(rng, int(np.count_nonzero(no_user)), mix.users, mix.user_zipf_exponent)
+    user[no_user] = known_max + drawn
     no_group = group < 0
     distinct, inverse = np.unique(user, return_inverse=True)
     group_base = int(group[~no_group].max()) if np.any(~no_group) else 0
-    account_of_user = group_base + _zipf(rng, len(distinct), mix.accounts, mix.account_zipf_exponent)
+    account_of_user = group_base + zipf_ranks(rng, len(distinct), mix.accounts, mix.account_zipf_exponent)
     group[no_group] = account_of_user[inverse.reshape(-1)][no_group]
     return user, group
 
@@ -572,11 +567,8 @@ def _shared_requests(
     top_k = np.floor(np.log2(most_cores)).astype(np.int64)
     top_k -= (np.left_shift(1, top_k) > most_cores).astype(np.int64)
     cpu_cores = np.left_shift(1, np.minimum(np.floor(u_cpu[draw] * (top_k + 1)).astype(np.int64), top_k))
-    gpu_cores = gpu_count * (node_cores // np.maximum(node_gpus, 1))
-    on_gpu = is_gpu[rows]
-    cores[rows] = np.where(on_gpu, gpu_cores, cpu_cores)
-    gpus[rows] = np.where(on_gpu, gpu_count, 0)
-    mem_mb[rows] = cores[rows] * node_mem // node_cores
+    asked = np.where(is_gpu[rows], gpu_count, cpu_cores)
+    cores[rows], gpus[rows], mem_mb[rows] = shared_request(asked, node_cores, node_gpus, node_mem)
     return cores, gpus, mem_mb
 
 
