@@ -18,12 +18,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pmtwin._toml import dumps_toml
-from pmtwin.sim.engine import EngineInputError, ProgressFn, Schedule, run_schedule
+from pmtwin.sim.engine import EngineInputError, LevelsFn, ProgressFn, Schedule, run_schedule
 from pmtwin.workload.jobs import JobTable
 from pmtwin.workload.routing import pool_of_jobs
 
 if TYPE_CHECKING:
     from pmtwin.machine import Machine
+    from pmtwin.report import ReportKind
     from pmtwin.runs_power import PowerOptions, PowerPlan
     from pmtwin.sched.config import SchedulerConfig
     from pmtwin.sched.qos import QosTable
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from pmtwin.workload.model import WorkloadModel
 
 ProgressFactory = Callable[[float, float], ProgressFn]
-"""Given the first and last submit time (s), returns the callback the engine reports progress to."""
+"""Given the first and last submit time (s), returns the callback the engine reports progress to: it
+gets the simulated time reached and a reader of the pool levels (``PoolLevels``, with pool names)."""
 
 DEFAULT_SIMULATE_DAYS = 30.0
 DEFAULT_WORKLOAD_MODEL = "perlmutter"
@@ -92,6 +94,7 @@ def replay(
     progress: ProgressFactory | None = None,
     scheduler: SchedulerConfig | None = None,
     power: PowerOptions | None = None,
+    report: ReportKind = "html",
 ) -> RunResult:
     """Replay a trace (SWF, sacct ``--parsable2``, a Parquet job table, the Alibaba GPU 2023 pod list, or a
     TOML file of jobs driven by application models, whose run times are predicted on ``machine``:
@@ -137,7 +140,7 @@ def replay(
     try:
         return _run(
             jobs, pool_of_job, pools, policy, loaded.skipped, config, out_dir, progress, read_s,
-            _slurm_setup(scheduler, policy, machine, pools), plan, power,
+            _slurm_setup(scheduler, policy, machine, pools), plan, power, report,
         )  # fmt: skip
     except EngineInputError as exc:
         raise EngineInputError(f"{trace}: {exc}") from None
@@ -260,6 +263,7 @@ def simulate(
     slurm_features: bool = False,
     power: PowerOptions | None = None,
     workload: str | Path | WorkloadModel = DEFAULT_WORKLOAD_MODEL,
+    report: ReportKind = "full",
 ) -> RunResult:
     """Simulate ``machine`` for ``days`` under a workload model (``workload``: a shipped model's name, a
     TOML file or a ``WorkloadModel``; default the calibrated Perlmutter model, docs/workloads.md), drawn
@@ -302,7 +306,9 @@ def simulate(
     plan = _power_plan(system, pools, power)
     build_s = time.perf_counter() - t0
     slurm = _slurm_setup(scheduler, policy, machine, pools)
-    return _run(jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s, slurm, plan, power)
+    return _run(
+        jobs, pool_of_job, pools, policy, {}, config, out_dir, progress, build_s, slurm, plan, power, report
+    )
 
 
 def _with_slurm_features(jobs: JobTable, system: Machine, seed: int) -> JobTable:
@@ -333,6 +339,7 @@ def _run(
     slurm: SlurmSetup | None = None,
     power: PowerPlan | None = None,
     power_options: PowerOptions | None = None,
+    report: ReportKind = "none",
 ) -> RunResult:
     from pmtwin.results import compute_summary, level_series, write_run_dir
     from pmtwin.results.series import check_bins, check_resolution, join_series, resample
@@ -359,17 +366,17 @@ def _run(
         prepared = prepare_jobs(power, jobs, pool_of_job)
         jobs, power_mw, budget_mw = prepared.jobs, prepared.power_mw, prepared.budget_mw
     fractions = np.ones((len(jobs), 3))  # of a node's cores, GPUs and memory: whole nodes
+    callback = _named_progress(progress, jobs, pools.names)
     if slurm is None:
-        callback = None
-        if progress is not None and len(jobs):
-            callback = progress(float(jobs.submit_s.min()), float(jobs.submit_s.max()))
         schedule = run_schedule(
             jobs, pool_of_job, pools.capacity, policy, pool_first_node=pools.first_node, progress=callback,
             power_mw=power_mw, power_budget_mw=budget_mw,
         )  # fmt: skip
     else:
         config["scheduler"] = slurm.config.model_dump(mode="json", exclude_none=True)
-        jobs, schedule, pool_of_job, extra, columns, fractions = _run_slurm(jobs, pool_of_job, pools, slurm)
+        jobs, schedule, pool_of_job, extra, columns, fractions = _run_slurm(
+            jobs, pool_of_job, pools, slurm, callback
+        )
     t1 = time.perf_counter()
     names = list(pools.names)
     summary = compute_summary(jobs, schedule, pool_names=names, pool_capacity=pools.capacity, skipped=skipped)
@@ -383,6 +390,7 @@ def _run(
         summary["power"] = outputs.summary
         series = join_series(series, outputs.series)
         columns = {**columns, **outputs.columns}
+    columns = {**_workload_columns(jobs), **columns}
     if resolution_s is not None:
         config["output"] = {"resolution_s": resolution_s}
         series = resample(series, resolution_s, float(schedule.end_s.max()) if len(jobs) else 0.0)
@@ -398,7 +406,45 @@ def _run(
     )
     t2 = time.perf_counter()
     wall = {"input_s": input_s, "simulate_s": t1 - t0, "results_s": t2 - t1}
+    if report != "none":
+        from pmtwin.report import write_run_report
+        from pmtwin.report.rundata import run_data
+
+        data = run_data(
+            out_dir, config=config, summary=summary, jobs=jobs, schedule=schedule,
+            pool_names=tuple(names), columns=columns, series=series,
+        )  # fmt: skip
+        write_run_report(data, pngs=report == "full")
+        wall["report_s"] = time.perf_counter() - t2
     return RunResult(out_dir, jobs, schedule, pools, summary, config, wall)
+
+
+def _workload_columns(jobs: JobTable) -> dict[str, Any]:
+    """The jobs' QOS, account and user, where the workload names them (a generated workload does)."""
+    from pmtwin.results.rundir import Categorical
+
+    columns: dict[str, Any] = {}
+    if len(jobs) and any(jobs.qos_names):
+        columns["qos"] = Categorical(jobs.qos, jobs.qos_names)
+    if len(jobs) and np.any(jobs.group >= 0):
+        columns["account"] = jobs.group
+    if len(jobs) and np.any(jobs.user >= 0):
+        columns["user"] = jobs.user
+    return columns
+
+
+def _named_progress(
+    progress: ProgressFactory | None, jobs: JobTable, names: tuple[str, ...]
+) -> ProgressFn | None:
+    """The engine's progress callback: ``progress``'s, with the pool names put into the levels."""
+    if progress is None or len(jobs) == 0:
+        return None
+    reporter = progress(float(jobs.submit_s.min()), float(jobs.submit_s.max()))
+
+    def named(t_s: float, levels: LevelsFn) -> None:
+        reporter(t_s, lambda: replace(levels(), names=names))
+
+    return named
 
 
 def _power_plan(
@@ -472,12 +518,16 @@ def _slurm_setup(
 
 
 def _run_slurm(
-    jobs: JobTable, pool_of_job: NDArray[np.int32], pools: Pools, slurm: SlurmSetup
+    jobs: JobTable,
+    pool_of_job: NDArray[np.int32],
+    pools: Pools,
+    slurm: SlurmSetup,
+    progress: ProgressFn | None = None,
 ) -> tuple[JobTable, Schedule, NDArray[np.int32], dict[str, Any], dict[str, Any], NDArray[np.float64]]:
     from pmtwin.results.slurm_outcome import slurm_outcome
     from pmtwin.sched.slurm import run_slurm
 
-    result = run_slurm(jobs, pool_of_job, slurm.pools, slurm.config, slurm.qos)
+    result = run_slurm(jobs, pool_of_job, slurm.pools, slurm.config, slurm.qos, progress=progress)
     outcome = slurm_outcome(
         jobs, result, pool_of_job, pools.names, slurm.qos, slurm.charge_factor,
         with_nodes=slurm.pools.assign_nodes,

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pmtwin.runs import ProgressFactory
-from pmtwin.sim.engine import ProgressFn
+from pmtwin.sim.engine import LevelsFn, ProgressFn
 
 SHOW_AFTER_S = 0.5
 """Wall time before the bar appears: short runs print no bar at all."""
@@ -26,7 +26,7 @@ def terminal_progress(enabled: bool = True) -> Iterator[ProgressFactory | None]:
     def factory(first_s: float, last_s: float) -> ProgressFn:
         began = time.perf_counter()
 
-        def report(t_s: float) -> None:
+        def report(t_s: float, _levels: LevelsFn) -> None:
             if "progress" not in bar:
                 if time.perf_counter() - began < SHOW_AFTER_S:
                     return

@@ -20,6 +20,7 @@ from pmtwin.sched._slurm_build import build_state
 from pmtwin.sched._slurm_fields import FLOAT_PARAMS, INT_PARAMS, POINTER_FIELDS, SlurmStateStruct
 from pmtwin.sched.config import SchedulerConfig
 from pmtwin.sched.qos import QosTable
+from pmtwin.sim.engine import FINISHED, PoolLevels, ProgressFn
 from pmtwin.workload.jobs import JobTable
 
 STATE_NAMES = ("COMPLETED", "TIMEOUT", "CANCELLED", "REJECTED")
@@ -27,7 +28,8 @@ REASON_NAMES = (
     "", "qos_walltime", "qos_max_nodes", "shared_too_big", "qos_submit_limit", "dependency_unknown",
     "dependency_never_satisfied", "preempted",
 )  # fmt: skip
-ENDED = 4
+QUEUED, RUNNING, ENDED = 2, 3, 4
+"""Job status codes of the compiled scheduler (``_cslurm.c``)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,13 @@ def run_slurm(
     qos: QosTable,
     *,
     until_s: float = math.inf,
+    progress: ProgressFn | None = None,
+    progress_steps: int = 100,
 ) -> SlurmResult:
-    """Schedule ``jobs`` (each in pool ``pool_of_job``) under ``config`` and the QOS ``qos``."""
+    """Schedule ``jobs`` (each in pool ``pool_of_job``) under ``config`` and the QOS ``qos``.
+
+    ``progress`` (optional) is called ``progress_steps`` times with the simulated time reached and a
+    reader of the pool levels then (busy units count a pool's nodes, or its slots of shared nodes)."""
     built = build_state(jobs, np.asarray(pool_of_job, np.int64), pools, config, qos)
     arrays = built.arrays
     struct = SlurmStateStruct(
@@ -96,7 +103,16 @@ def run_slurm(
         *[float(built.params[name]) for name in FLOAT_PARAMS],
         *[int(built.params[name]) for name in INT_PARAMS],
     )
-    _native.library().pm_slurm_advance(ctypes.byref(struct), until_s)
+    advance = _native.library().pm_slurm_advance
+    if progress is not None and len(jobs) and until_s == math.inf:
+        first = float(jobs.submit_s.min())
+        horizon = float(jobs.submit_s.max() + jobs.limit_s.max())
+        for step in range(1, progress_steps):
+            t = first + (horizon - first) * step / progress_steps
+            if advance(ctypes.byref(struct), t) == FINISHED:
+                break
+            progress(t, lambda: _levels(arrays))
+    advance(ctypes.byref(struct), until_s)
     status = arrays["status"]
     stuck = np.flatnonzero(status != ENDED)
     if len(stuck) and until_s == math.inf:
@@ -106,6 +122,18 @@ def run_slurm(
             "a reservation or limit leaves no room for them"
         )
     return _result(built.order, arrays, built.share, built.fractions, pools, built.units)
+
+
+def _levels(arrays: dict[str, NDArray[np.generic]]) -> PoolLevels:
+    capacity = np.asarray(arrays["capacity"], np.int64).copy()
+    running = np.asarray(arrays["status"]) == RUNNING
+    pool = np.asarray(arrays["pool"], np.int64)
+    return PoolLevels(
+        capacity=capacity,
+        busy_units=capacity - np.asarray(arrays["free"], np.int64),
+        queued_jobs=np.bincount(pool[np.asarray(arrays["status"]) == QUEUED], minlength=len(capacity)),
+        running_jobs=np.bincount(pool[running], minlength=len(capacity)).astype(np.int64),
+    )
 
 
 def _result(

@@ -39,7 +39,22 @@ class Schedule:
     node_ids: NDArray[np.int64] | None = None
 
 
-ProgressFn = Callable[[float], None]
+@dataclass(frozen=True)
+class PoolLevels:
+    """Levels of each pool at one moment of a run in progress (arrays aligned with the pools)."""
+
+    capacity: NDArray[np.int64]
+    busy_units: NDArray[np.int64]
+    queued_jobs: NDArray[np.int64]
+    running_jobs: NDArray[np.int64]
+    names: tuple[str, ...] = ()
+    """The pools' names, where the caller knows them (``pmtwin.runs`` does)."""
+
+
+LevelsFn = Callable[[], PoolLevels]
+"""Reads the current pool levels (O(jobs): call it only when the levels are wanted)."""
+ProgressFn = Callable[[float, LevelsFn], None]
+"""Called as a run advances with the simulated time reached and a reader of the pool levels then."""
 
 
 class Engine:
@@ -91,6 +106,17 @@ class Engine:
             status = _native.library().pm_advance(self._c_state, POLICIES[self.policy], until_s)
             self.finished = status == FINISHED
         return self.finished
+
+    def levels(self) -> PoolLevels:
+        """Busy units, queued and running jobs of each pool after the last timestamp processed."""
+        capacity = self.pools.capacity.copy()
+        running = self.jobs.status == RUNNING
+        return PoolLevels(
+            capacity=capacity,
+            busy_units=capacity - self.pools.free,
+            queued_jobs=self.pools.qlen.copy(),
+            running_jobs=np.bincount(self.jobs.pool[running], minlength=len(capacity)).astype(np.int64),
+        )
 
     def next_event_s(self) -> float:
         """When the next event (an arrival or an end) happens; inf when none is left."""
@@ -178,7 +204,8 @@ def run_schedule(
 ) -> Schedule:
     """Simulate ``jobs`` to completion. With ``pool_first_node``, pools are node ranges and each job gets
     node ids (the lowest free ids of its pool); without, pools are counts of processors.
-    ``progress`` (optional) is called with the simulated time reached, ``progress_steps`` times.
+    ``progress`` (optional) is called ``progress_steps`` times with the simulated time reached and a
+    reader of the pool levels then.
     With ``power_budget_mw``, the jobs' ``power_mw`` (aligned with the rows of ``jobs``) running at once
     never add up to more (docs/power.md 4a; fcfs and easy only)."""
     engine = Engine(
@@ -192,7 +219,7 @@ def run_schedule(
             t = first + (horizon - first) * step / progress_steps
             if engine.run(t):
                 break
-            progress(t)
+            progress(t, engine.levels)
     engine.run()
     return engine.schedule()
 
