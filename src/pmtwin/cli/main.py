@@ -16,9 +16,11 @@ import typer
 from pmtwin.cli._guard import guard as _guard
 from pmtwin.cli._progress import terminal_progress
 from pmtwin.cli.perf_cmds import calibrate, predict_app
+from pmtwin.cli.report_cmds import export_metrics, report, serve
 from pmtwin.cli.workload_cmds import MAX_DAYS, check_days, workload_app
 
 if TYPE_CHECKING:
+    from pmtwin.report import ReportKind
     from pmtwin.runs import RunResult
     from pmtwin.runs_power import PowerOptions
     from pmtwin.sched.config import SchedulerConfig
@@ -34,6 +36,9 @@ app.add_typer(machine_app, name="machine")
 app.add_typer(predict_app, name="predict")
 app.add_typer(workload_app, name="workload")
 app.command()(calibrate)
+app.command()(report)
+app.command("export-metrics")(export_metrics)
+app.command()(serve)
 
 POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
 SCHEDULER_HELP = r"Slurm mode: a TOML file with a \[scheduler] table (docs/slurm-scheduling.md)."
@@ -71,6 +76,11 @@ ResolutionOpt = Annotated[
         "--resolution", help="Write series as means over bins of this many seconds (results stay exact)."
     ),
 ]
+REPORT_HELP = (
+    "What the run writes besides its data: full (report.html and PNG charts), html (report.html only) or "
+    "none (docs/reports.md)."
+)
+REPLAY_REPORT_HELP = REPORT_HELP + " A replay skips PNGs by default: they take longer than most replays."
 NoPowerOpt = Annotated[
     bool, typer.Option("--no-power", help="Skip the power model (no power series or summary).")
 ]
@@ -109,6 +119,7 @@ def simulate(
     outdoor_temp_c: OutdoorOpt = None,
     resolution: ResolutionOpt = None,
     no_power: NoPowerOpt = False,
+    report: Annotated[str, typer.Option(help=REPORT_HELP)] = "full",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
     """Simulate a machine under a generated workload: by default the calibrated NERSC-like Perlmutter
@@ -118,6 +129,7 @@ def simulate(
     from pmtwin import runs
 
     _guard(lambda: check_days(days))
+    kind = _guard(lambda: _report_kind(report))
     config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
     power = _guard(lambda: _power(no_power, power_cap_mw, gpu_power_cap_w, outdoor_temp_c, resolution))
     with terminal_progress(enabled=not quiet) as progress:
@@ -133,6 +145,7 @@ def simulate(
                 slurm_features=slurm_features,
                 power=power,
                 workload=workload,
+                report=kind,
             )
         )
     _report(result, f"simulate {machine}, workload {workload}, {days:g} days, seed {seed}, {policy}", quiet)
@@ -186,6 +199,7 @@ def replay(
     outdoor_temp_c: OutdoorOpt = None,
     resolution: ResolutionOpt = None,
     no_power: NoPowerOpt = False,
+    report: Annotated[str, typer.Option(help=REPLAY_REPORT_HELP)] = "html",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run directory.")] = False,
 ) -> None:
     """Replay a workload trace exactly under a scheduling policy. Any of --scheduler, --priority,
@@ -193,6 +207,7 @@ def replay(
     energy and facility figures are computed unless --no-power (docs/power.md)."""
     from pmtwin import runs
 
+    kind = _guard(lambda: _report_kind(report))
     config = _guard(lambda: _scheduler(scheduler, priority, walltime, qos_table))
     power = _guard(lambda: _power(no_power, power_cap_mw, gpu_power_cap_w, outdoor_temp_c, resolution))
     stem = trace.name.removesuffix(".gz").removesuffix(".swf").removesuffix(".parquet")
@@ -212,6 +227,7 @@ def replay(
                 progress=progress,
                 scheduler=config,
                 power=power,
+                report=kind,
             )
         )
     _report(result, f"replay {trace.name}, {policy}", quiet)
@@ -354,6 +370,14 @@ def _scheduler(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ValueError(f"--{first['loc'][0]}: {first['msg']}") from None
+
+
+def _report_kind(text: str) -> ReportKind:
+    """The --report value, checked."""
+    for kind in ("full", "html", "none"):
+        if text == kind:
+            return kind
+    raise ValueError(f"--report {text!r}: choose full, html or none")
 
 
 def _power(

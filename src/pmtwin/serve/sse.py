@@ -1,0 +1,53 @@
+"""Server-sent events of one run: its state on connect, every progress point so far, then new points and
+state changes as they come, until the run reaches a terminal state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pmtwin.serve.manager import RunManager
+from pmtwin.serve.requests import RunInfo
+
+POLL_S = 0.2
+KEEP_ALIVE_S = 15.0
+"""A comment line this often keeps proxies and browsers from closing a quiet stream."""
+
+
+def sse_event(event: str, data: Any) -> str:
+    """One event in the text/event-stream format."""
+    return f"event: {event}\ndata: {json.dumps(data, allow_nan=False)}\n\n"
+
+
+def _state_key(info: RunInfo) -> tuple[str, str]:
+    """What makes a new ``state`` event: the state or the phase changed (progress has its own events)."""
+    return info.state, info.phase
+
+
+async def run_events(manager: RunManager, run_id: str) -> AsyncIterator[str]:
+    """The event stream of a run known to ``manager`` (checked by the caller)."""
+    info, points = manager.watch(run_id, 0)
+    yield sse_event("state", info.model_dump(mode="json"))
+    sent_points, last_key = 0, _state_key(info)
+    quiet_since = time.monotonic()
+    while True:
+        for point in points:
+            yield sse_event("progress", point)
+        sent_points += len(points)
+        if points:
+            quiet_since = time.monotonic()
+        if _state_key(info) != last_key:
+            last_key = _state_key(info)
+            yield sse_event("state", info.model_dump(mode="json"))
+            quiet_since = time.monotonic()
+        if info.finished:
+            return
+        if time.monotonic() - quiet_since >= KEEP_ALIVE_S:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+        await asyncio.sleep(POLL_S)
+        info, points = manager.watch(run_id, sent_points)

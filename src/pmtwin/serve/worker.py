@@ -1,0 +1,142 @@
+"""One dashboard run in a process of its own: ``python -m pmtwin.serve.worker RUN_DIR``.
+
+Reads ``RUN_DIR/request.json`` (a ``WorkerJob``), runs the simulation or replay into ``RUN_DIR``, writes
+the report there and tells the server how it goes with one JSON object per line on standard output:
+``{"event": "phase", "phase": ...}``, ``{"event": "progress", "progress": f, "time_s": t, "levels":
+{pool: {"utilization", "queued_jobs", "running_jobs"}}}``, then ``{"event": "done", "figures": {...}}``
+or ``{"event": "error", "message": ...}`` (exit status 1). Tracebacks go to standard error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pmtwin.serve.requests import Figures, RunRequest, WorkerJob
+
+if TYPE_CHECKING:
+    from pmtwin.runs import ProgressFactory, RunResult
+    from pmtwin.sim.engine import LevelsFn, PoolLevels, ProgressFn
+    from pmtwin.workload.model import WorkloadModel
+
+SCALE_LOAD_EXCLUDED_QOS = ("realtime",)
+"""A load factor copies jobs, but DESI's realtime nights happen once (docs/workloads.md section 5)."""
+
+
+def emit(event: str, **fields: Any) -> None:
+    """One event line on standard output, flushed at once (the server reads it as it comes)."""
+    sys.stdout.write(json.dumps({"event": event, **fields}, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def levels_json(levels: PoolLevels) -> dict[str, dict[str, float | int]]:
+    """Each pool's utilization (busy units / capacity), queued and running jobs."""
+    out: dict[str, dict[str, float | int]] = {}
+    for i, name in enumerate(levels.names):
+        capacity = int(levels.capacity[i])
+        busy = int(levels.busy_units[i])
+        out[name] = {
+            "utilization": busy / capacity if capacity > 0 else 0.0,
+            "queued_jobs": int(levels.queued_jobs[i]),
+            "running_jobs": int(levels.running_jobs[i]),
+        }
+    return out
+
+
+def progress_events(first_s: float, last_s: float) -> ProgressFn:
+    """A ``ProgressFactory``: progress is the simulated time's share of the submit span, in [0, 1]."""
+    span_s = last_s - first_s
+
+    def report(t_s: float, levels: LevelsFn) -> None:
+        fraction = (t_s - first_s) / span_s if span_s > 0 else 1.0
+        emit("progress", progress=min(max(fraction, 0.0), 1.0), time_s=t_s, levels=levels_json(levels()))
+
+    return report
+
+
+def scaled_model(request: RunRequest) -> str | WorkloadModel:
+    """The workload model a generated run draws from: by name, or with a ``scale_load`` transform
+    appended when the load factor is not 1."""
+    assert request.workload.kind == "generated"
+    name = request.workload.model
+    if request.load_factor == 1.0:
+        return name
+    from pmtwin.workload.model import load_workload_model
+
+    model = load_workload_model(name)
+    scale = {
+        "kind": "scale_load", "factor": request.load_factor, "exclude_qos": list(SCALE_LOAD_EXCLUDED_QOS),
+    }  # fmt: skip
+    return model.model_copy(update={"transforms": [*model.transforms, scale]})
+
+
+def execute(job: WorkerJob, run_dir: Path, progress: ProgressFactory) -> RunResult:
+    """Run the request into ``run_dir`` as ``pmtwin simulate`` / ``pmtwin replay --machine`` would."""
+    from pmtwin import runs
+    from pmtwin.runs_power import PowerOptions
+
+    request = job.request
+    power = PowerOptions(True, request.power_cap_mw, request.gpu_power_cap_w, request.outdoor_temp_c)
+    scheduler = None
+    if request.priority is not None:
+        from pmtwin.sched.config import SchedulerConfig
+
+        scheduler = SchedulerConfig.model_validate({"policy": request.policy, "priority": request.priority})
+    common: dict[str, Any] = {
+        "policy": request.policy, "progress": progress, "scheduler": scheduler, "report": "none",
+    }  # fmt: skip (the report is written after the run, as a phase of its own)
+    if job.trace is not None:
+        return runs.replay(
+            Path(job.trace.path), out_dir=run_dir, trace_format=job.trace.format, machine=request.machine,
+            power=power, **common,
+        )  # fmt: skip
+    assert request.workload.kind == "generated"
+    return runs.simulate(
+        out_dir=run_dir, machine=request.machine, days=request.workload.days, seed=request.workload.seed,
+        workload=scaled_model(request), power=power, **common,
+    )  # fmt: skip
+
+
+def figures(summary: dict[str, Any]) -> Figures:
+    """The headline figures of a run's summary (an empty run has no waits: mean 0)."""
+    power = summary.get("power") or {}
+    mean_wait_s = (summary.get("wait_s") or {}).get("mean")
+    return Figures(
+        jobs=int(summary["jobs"]),
+        utilization=float(summary.get("utilization") or 0.0),
+        mean_wait_s=float(mean_wait_s) if mean_wait_s is not None else 0.0,
+        energy_mwh=power.get("energy_system_mwh"),
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Run the job of ``argv[0]`` (a run directory): 0 when done, 1 when it failed (an error line says
+    why)."""
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m pmtwin.serve.worker RUN_DIR\n")
+        return 2
+    run_dir = Path(argv[0])
+    try:
+        job = WorkerJob.model_validate_json((run_dir / "request.json").read_text(encoding="utf-8"))
+        emit("phase", phase="simulating")
+        result = execute(job, run_dir, progress_events)
+        emit("phase", phase="writing report")
+        from pmtwin.report import write_report
+
+        write_report(run_dir, pngs=True)
+    except ValueError as exc:  # a user's mistake: the message says what and where
+        emit("error", message=str(exc))
+        return 1
+    except Exception as exc:
+        traceback.print_exc()
+        emit("error", message=f"{type(exc).__name__}: {exc}")
+        return 1
+    emit("done", figures=figures(result.summary).model_dump())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
