@@ -37,6 +37,9 @@ ProgressFactory = Callable[[float, float], ProgressFn]
 gets the simulated time reached and a reader of the pool levels (``PoolLevels``, with pool names)."""
 
 DEFAULT_SIMULATE_DAYS = 30.0
+MAX_DAYS = 3650.0
+"""The longest workload the commands and the dashboard generate: ten years of the default workload
+(about fourteen million jobs)."""
 DEFAULT_WORKLOAD_MODEL = "perlmutter"
 """The workload model ``simulate`` draws from (src/pmtwin/workload/models/perlmutter.toml)."""
 DEFAULT_REPLAY_PARTITION = "cpu"
@@ -62,6 +65,9 @@ class RunResult:
     summary: dict[str, Any]
     config: dict[str, dict[str, Any]]
     wall_s: dict[str, float] = field(default_factory=dict)
+    """Wall time of the run's phases (input, simulate, results); they add up to the whole call."""
+    report_s: float = 0.0
+    """Wall time spent drawing the report, within ``results_s`` (the files are written meanwhile)."""
 
 
 TRACE_FORMATS = ("auto", "swf", "sacct", "parquet", "alibaba", "apps")
@@ -420,9 +426,7 @@ def _run(
             writing.result()
     t2 = time.perf_counter()
     wall = {"input_s": input_s, "simulate_s": t1 - t0, "results_s": t2 - t1}
-    if report != "none":
-        wall["report_s"] = report_s  # within results_s, alongside the writing of the files
-    return RunResult(out_dir, jobs, schedule, pools, summary, config, wall)
+    return RunResult(out_dir, jobs, schedule, pools, summary, config, wall, report_s)
 
 
 def _workload_columns(jobs: JobTable) -> dict[str, Any]:

@@ -122,7 +122,7 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes], log_path: Path)
     pytest.fail(f"the server did not answer within {SERVER_START_TIMEOUT_S:.0f} s:\n{log_tail}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[str]:
     """The real server (``create_app`` under uvicorn) on a free port; yields its base URL."""
     root = tmp_path_factory.mktemp("serve")
@@ -158,9 +158,10 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole folder."""
+    """One headless Chromium per test module (Playwright's event loop ends with it, before other
+    folders' tests run)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

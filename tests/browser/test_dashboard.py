@@ -217,6 +217,8 @@ def test_compare_two_finished_runs(
     assert report.url == f"{server}/compare?ids={second},{first}"
     expect(report.locator(".plot").first).to_be_attached()
     expect(report.locator(".plot:not(.js-plotly-plot)")).to_have_count(0)
-    expect(report.locator("table.summary thead th")).to_have_text(["figure", second, first])
+    expect(report.locator("table.summary thead th")).to_have_text(
+        ["figure", f"{second} (seed two)", f"{first} (<i>seed</i> one)"]
+    )
     report.screenshot(path=str(artifacts / "compare.png"), full_page=True)
     assert console.unexpected() == []

@@ -87,9 +87,13 @@ def test_report_has_every_chart_and_the_summary_figures(small_run: Path) -> None
     assert rows["energy, facility"] == summary["power"]["energy_facility_mwh"]
     util = next(c for c in report.charts if c.key == "utilization")
     assert [t.name for t in util.traces] == ["gpu", "gpu:hbm80g", "cpu"]
-    # the mean of the bin means is the pool's utilization over the run's span
-    gpu = util.traces[0]
-    assert float(np.mean(gpu.y)) == pytest.approx(summary["pools"]["gpu"]["utilization"], rel=0.02)
+    # bins cover the run's span; the summary divides by each pool's own span: same busy node-seconds
+    span_s = max(run.numbers["end_s"]) - min(run.numbers["submit_s"])
+    for trace in util.traces:
+        pool = summary["pools"][trace.name]
+        assert float(np.mean(trace.y)) * span_s == pytest.approx(
+            pool["utilization"] * pool["makespan_s"], rel=1e-9
+        )
     wait = next(c for c in report.charts if c.key == "wait_partition")
     assert (
         sum(int(re.search(r"\(([\d,]+)\)", t.name).group(1).replace(",", "")) for t in wait.traces)
@@ -113,7 +117,8 @@ def test_gantt_rectangles_hold_the_nodes_jobs_used(small_run: Path) -> None:
 def _decoded(page: str) -> dict[str, object]:
     match = re.search(r'<script id="report-data" type="application/json">(.*?)</script>', page, re.S)
     assert match is not None
-    data: dict[str, object] = json.loads(match.group(1).replace("<\\/", "</"))
+    assert "<" not in match.group(1)  # nothing in the data can end or hide its script element
+    data: dict[str, object] = json.loads(match.group(1))
     return data
 
 
@@ -140,14 +145,19 @@ def test_text_from_runs_is_escaped() -> None:
     report = Report(
         title=hostile, runs=(hostile,), facts=(("run", hostile),),
         table=(Row(hostile, (1.5,)),),
-        charts=(Chart("k", hostile, "line", "x", "y", (Trace("</script><b>", np.ones(2), np.ones(2)),)),),
+        charts=(
+            Chart("k", hostile, "line", "x", "y", (Trace("</script><b>", np.ones(2), np.ones(2)),)),
+            Chart("j", "t", "line", "x", "y", (Trace("<!--<script>", np.ones(2), np.ones(2)),)),
+        ),
         notes=(hostile,),
     )  # fmt: skip
     page = render_html(report)
     assert hostile not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "</script><b>" not in page  # inside the JSON payload too
-    assert _decoded(page)["charts"][0]["traces"][0]["name"] == "</script><b>"  # type: ignore[index]
+    charts = _decoded(page)["charts"]
+    assert charts[0]["traces"][0]["name"] == "</script><b>"  # type: ignore[index]
+    assert charts[1]["traces"][0]["name"] == "<!--<script>"  # type: ignore[index]
 
 
 def test_comparison_colours_deltas_by_which_way_is_better() -> None:
@@ -188,6 +198,13 @@ def test_comparison_of_two_runs(small_run: Path, tmp_path: Path) -> None:
     power = next(c for c in report.charts if c.key == "power")
     assert "capped budget" in [t.name for t in power.traces]
     assert "pmtwin comparison: base vs capped" in page
+
+
+def test_comparison_takes_names(small_run: Path, tmp_path: Path) -> None:
+    out = write_comparison([small_run, small_run], tmp_path / "c.html", names=["run-0001 (base)", "again"])
+    assert "pmtwin comparison: run-0001 (base) vs again" in out.read_text()
+    with pytest.raises(ValueError, match="1 names for 2 runs"):
+        write_comparison([small_run, small_run], tmp_path / "c.html", names=["x"])
 
 
 def test_comparison_needs_two_runs(small_run: Path) -> None:

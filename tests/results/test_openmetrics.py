@@ -246,6 +246,12 @@ def test_bad_step(tiny: Path, step_s: float) -> None:
         run_families(tiny, step_s=step_s)
 
 
+@pytest.mark.parametrize("origin_s", [-1e9, 1e300, 9.1e12])
+def test_origin_outside_the_timestamp_range(tiny: Path, origin_s: float) -> None:
+    with pytest.raises(ValueError, match="timestamps must lie between 0"):
+        run_families(tiny, origin_unix_s=origin_s)
+
+
 def test_step_giving_too_many_samples_suggests_one(tmp_path: Path) -> None:
     run = write_series(tmp_path / "long", [("utilization", 0.0, 1.0), ("utilization", 100_000.0, 0.0)])
     with pytest.raises(ValueError, match=r"100,000,001 samples .* use step_s >= 0\.0101$"):

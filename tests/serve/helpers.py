@@ -13,10 +13,31 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from pmtwin.serve.app import create_app
+from pmtwin.serve.requests import RunInfo, RunRequest
 
 TERMINAL = {"done", "failed", "cancelled"}
 PERLMUTTER_POOLS = {"cpu", "gpu", "gpu:hbm80g"}
 TINY_SWF_JOBS = 12
+LONG = {"workload": {"kind": "generated", "days": 30}, "load_factor": 10.0}
+"""A run that lasts minutes (ten times the load a machine can take), for tests that cancel or kill it
+while it runs; its first progress point comes within a second or two."""
+
+CHART = b"\x89PNG\r\n\x1a\n chart"
+OCTET = {"Content-Type": "application/octet-stream"}
+
+
+def fake_run(store: Path, run_id: str, state: str) -> Path:
+    """A run directory as a server leaves it (status, request, report files)."""
+    run_dir = store / "runs" / run_id
+    run_dir.mkdir(parents=True)
+    info = RunInfo(id=run_id, label="", state=state, created_utc="2025-01-01T00:00:00+00:00",
+                   request=RunRequest())  # fmt: skip
+    (run_dir / "status.json").write_text(info.model_dump_json())
+    (run_dir / "request.json").write_text("{}")
+    (run_dir / "report.html").write_text("<html>report</html>")
+    (run_dir / "summary.json").write_text('{"jobs": 1}')
+    (run_dir / "utilization.png").write_bytes(CHART)
+    return run_dir
 
 
 def tiny_swf(jobs: int = TINY_SWF_JOBS) -> str:
@@ -73,3 +94,17 @@ def read_events(client: TestClient, run_id: str) -> list[tuple[str, dict[str, An
                 events.append((name, json.loads(line.removeprefix("data: "))))
                 name = None
     return events
+
+
+def workers_of(run_dir: Path) -> list[int]:
+    """Process ids of the live worker processes of a run directory."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if b"pmtwin.serve.worker" in argv and str(run_dir).encode() in argv and state != "Z":
+            pids.append(int(proc.name))
+    return pids

@@ -11,25 +11,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from pmtwin.serve.manager import last_log_line
-from tests.serve.helpers import serve_client, submit, wait_for
+from tests.serve.helpers import LONG, serve_client, submit, wait_for, workers_of
 
-LONG = {"kind": "generated", "days": 60}
 SHORT = {"kind": "generated", "days": 0.5}
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-
-
-def workers_of(run_dir: Path) -> list[int]:
-    """Process ids of the live worker processes of a run directory."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if b"pmtwin.serve.worker" in argv and str(run_dir).encode() in argv and state != "Z":
-            pids.append(int(proc.name))
-    return pids
 
 
 def wait_for_progress(client: TestClient, run_id: str) -> None:
@@ -42,7 +27,7 @@ def wait_for_progress(client: TestClient, run_id: str) -> None:
 def test_queue_runs_in_order_and_cancels(tmp_path: Path) -> None:
     runs = tmp_path / "store" / "runs"
     with serve_client(tmp_path / "store", max_runs=1) as client:
-        first = submit(client, workload=LONG)
+        first = submit(client, **LONG)
         second, third = submit(client, workload=SHORT), submit(client, workload=SHORT)
         assert first["state"] == "running"
         for waiting in (second, third):
@@ -85,9 +70,12 @@ def test_queue_runs_in_order_and_cancels(tmp_path: Path) -> None:
 
 def test_failing_and_crashing_workers_fail_their_runs(tmp_path: Path) -> None:
     runs = tmp_path / "store" / "runs"
-    with serve_client(tmp_path / "store", max_runs=2) as client:
-        submit(client, workload=SHORT, priority="nersc", power_cap_mw=5.0)
-        submit(client, workload=LONG)
+    traces_dir = tmp_path / "traces"
+    traces_dir.mkdir()
+    (traces_dir / "broken.swf").write_text("1 2 3\n")  # built-in traces are read by the run only
+    with serve_client(tmp_path / "store", traces_dir=traces_dir, max_runs=2) as client:
+        submit(client, workload={"kind": "trace", "trace_id": "broken.swf"})
+        submit(client, **LONG)
         refused = wait_for(client, "run-0001")
         wait_for_progress(client, "run-0002")
         (pid,) = workers_of(runs / "run-0002")
@@ -96,7 +84,7 @@ def test_failing_and_crashing_workers_fail_their_runs(tmp_path: Path) -> None:
         options = client.get("/api/options")
 
     assert refused["state"] == "failed" and refused["figures"] is None
-    assert refused["error"].startswith("--power-cap-mw: a power budget works with the fcfs and easy policies")
+    assert refused["error"] == f"{traces_dir / 'broken.swf'}:1: 3 fields, an SWF line has 18"
     assert crashed["state"] == "failed" and crashed["error"] == "the run process exited with status -9"
     assert options.status_code == 200
 

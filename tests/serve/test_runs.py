@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from tests.serve.helpers import PERLMUTTER_POOLS, read_events, serve_client, submit, wait_for
+from tests.serve.helpers import LONG, PERLMUTTER_POOLS, read_events, serve_client, submit, wait_for
 
 PROGRESS_STEPS = 100
 
@@ -61,15 +61,18 @@ def test_generated_run_streams_progress_and_serves_its_files(tmp_path: Path) -> 
     assert states[0] in {"queued", "running"} and states[-1] == "done"
     progress = [data for name, data in events if name == "progress"]
     assert progress == live and 10 <= len(progress) < PROGRESS_STEPS
+    fractions = [point["progress"] for point in progress]
+    assert fractions == sorted(fractions) and fractions[0] > 0 and fractions[-1] < 1
 
     jobs = pq.read_table(run_dir / "jobs.parquet").to_pydict()
     first_s, last_s = min(jobs["submit_s"]), max(jobs["submit_s"])
     horizon_s = last_s + max(jobs["requested_s"])
+    end_s = np.array(jobs["end_s"])
     series = read_series(run_dir)
     for k, point in enumerate(progress, start=1):
         t_s = first_s + (horizon_s - first_s) * k / PROGRESS_STEPS
         assert point["time_s"] == pytest.approx(t_s, rel=1e-12)
-        assert point["progress"] == pytest.approx(min(1.0, (t_s - first_s) / (last_s - first_s)))
+        assert point["progress"] == np.count_nonzero(end_s <= t_s) / len(end_s)  # the jobs that ended
         assert set(point["levels"]) == PERLMUTTER_POOLS
         for pool, level in point["levels"].items():
             assert level["utilization"] == pytest.approx(level_at(series, f"utilization:{pool}", t_s))
@@ -94,10 +97,10 @@ def test_generated_run_streams_progress_and_serves_its_files(tmp_path: Path) -> 
 def test_load_factor_scales_the_workload_and_runs_compare(tmp_path: Path) -> None:
     workload = {"kind": "generated", "days": 0.5, "seed": 1}
     with serve_client(tmp_path / "store", max_runs=2) as client:
-        submit(client, workload=workload)
+        submit(client, workload=workload, label="base")
         submit(client, workload=workload, load_factor=2.0)
         base, doubled = wait_for(client, "run-0001"), wait_for(client, "run-0002")
-        long_run = submit(client, workload={"kind": "generated", "days": 30})
+        long_run = submit(client, **LONG)
         unfinished = client.get(f"/compare?ids=run-0001,{long_run['id']}")
         client.post(f"/api/runs/{long_run['id']}/cancel")
         compared = client.get("/compare?ids=run-0001,run-0002")
@@ -111,6 +114,8 @@ def test_load_factor_scales_the_workload_and_runs_compare(tmp_path: Path) -> Non
     assert doubled["figures"]["jobs"] == 2 * (base["figures"]["jobs"] - realtime) + realtime
     assert unfinished.status_code == 409 and "only finished runs" in unfinished.json()["detail"]
     assert compared.status_code == 200 and compared.headers["content-type"].startswith("text/html")
-    assert compared.text == (tmp_path / "store" / "compare" / "run-0001_run-0002.html").read_text()
+    assert "run-0001 (base)" in compared.text and "run-0002" in compared.text
+    assert "run-0002 (" not in compared.text  # no label: the id alone
+    assert list((tmp_path / "store" / "compare").iterdir()) == []  # rendered, sent, deleted
     assert unknown.status_code == 404 and single.status_code == 400
     assert listed == ["run-0003", "run-0002", "run-0001"]

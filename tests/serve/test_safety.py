@@ -5,34 +5,16 @@ here: the store is written by the test."""
 from __future__ import annotations
 
 import json
-import signal
-import socket
-import subprocess
-import sys
-import time
+import re
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
+from pydantic import ValidationError
 
-from pmtwin.serve.requests import RunInfo, RunRequest
-from tests.serve.helpers import serve_client
-
-CHART = b"\x89PNG\r\n\x1a\n chart"
-
-
-def fake_run(store: Path, run_id: str, state: str) -> Path:
-    """A run directory as a server leaves it (status, request, report files)."""
-    run_dir = store / "runs" / run_id
-    run_dir.mkdir(parents=True)
-    info = RunInfo(id=run_id, label="", state=state, created_utc="2025-01-01T00:00:00+00:00",
-                   request=RunRequest())  # fmt: skip
-    (run_dir / "status.json").write_text(info.model_dump_json())
-    (run_dir / "request.json").write_text("{}")
-    (run_dir / "report.html").write_text("<html>report</html>")
-    (run_dir / "summary.json").write_text('{"jobs": 1}')
-    (run_dir / "utilization.png").write_bytes(CHART)
-    return run_dir
+from pmtwin.serve.app import create_app
+from pmtwin.serve.requests import RunRequest
+from tests.serve.helpers import CHART, fake_run, serve_client
 
 
 @pytest.fixture()
@@ -122,8 +104,14 @@ def test_uploads_never_take_a_path_from_the_request(tmp_path: Path) -> None:
         {"policy": "sjf"},
         {"priority": "fair"},
         {"power_cap_mw": 0},
+        {"power_cap_mw": 1000.5},
         {"gpu_power_cap_w": -300},
+        {"gpu_power_cap_w": 1001},
         {"outdoor_temp_c": "warm"},
+        {"outdoor_temp_c": -80.5},
+        {"outdoor_temp_c": 70.5},
+        {"power_cap_mw": 5, "priority": "fifo"},
+        {"power_cap_mw": 5, "policy": "conservative"},
         {"load_factor": 0},
         {"load_factor": 10.5},
         {"label": "x" * 81},
@@ -164,42 +152,36 @@ def test_options_openapi_and_static_files(tmp_path: Path) -> None:
                                              'pmtwin_runs{state="queued"} 0.0']  # fmt: skip
 
 
-def test_store_rejects_bad_limits(tmp_path: Path) -> None:
-    from pmtwin.serve.app import create_app
-
-    with pytest.raises(ValueError, match="max_runs"):
-        create_app(tmp_path / "store", max_runs=0)
-    with pytest.raises(ValueError, match="max_upload_bytes"):
-        create_app(tmp_path / "store", max_upload_bytes=0)
-
-
-def test_serve_prints_its_address_and_stops_on_interrupt(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    code = (
-        "import sys; from pathlib import Path; from pmtwin.serve.app import serve; "
-        "serve('127.0.0.1', int(sys.argv[1]), Path(sys.argv[2]), None, 1, 1000)"
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-c", code, str(port), str(tmp_path / "store")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        assert (
-            server.stdout.readline()
-            == f"pmtwin dashboard at http://127.0.0.1:{port}/ (store {tmp_path / 'store'})\n"
+def test_power_budget_requests_name_the_reason_and_bounds_hold() -> None:
+    for other in ({"priority": "nersc"}, {"policy": "conservative"}):
+        with pytest.raises(ValidationError) as refused:
+            RunRequest.model_validate({"power_cap_mw": 5.0, **other})
+        (error,) = refused.value.errors()
+        assert error["msg"] == (
+            "Value error, power_cap_mw: a power budget works with the fcfs and easy policies of the "
+            "canonical engine, not with conservative backfilling or in Slurm mode (priority set); "
+            "see docs/power.md 4a"
         )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                options = httpx.get(f"http://127.0.0.1:{port}/api/options", timeout=5)
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        assert options.json()["limits"] == {"max_upload_bytes": 1000, "max_runs": 1, "max_days": 3650.0}
-    finally:
-        server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=20) == 0
+    for policy in ("fcfs", "easy"):
+        assert RunRequest.model_validate({"power_cap_mw": 1000, "policy": policy}).power_cap_mw == 1000
+    edges = {"gpu_power_cap_w": 1000, "outdoor_temp_c": -80, "priority": "fifo", "policy": "conservative"}
+    assert RunRequest.model_validate(edges).outdoor_temp_c == -80
+    assert RunRequest.model_validate({"outdoor_temp_c": 70}).outdoor_temp_c == 70
+
+
+def test_create_app_refuses_bad_arguments(tmp_path: Path) -> None:
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    store = tmp_path / "store"
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"max_runs": 0}, "max_runs must be at least 1, got 0"),
+        ({"max_upload_bytes": 0}, "max_upload_bytes must be positive, got 0"),
+        ({"traces_dir": a_file}, f"{a_file}: the traces folder is missing or not a folder"),
+        ({"traces_dir": tmp_path / "nowhere"}, f"{tmp_path / 'nowhere'}: the traces folder is missing"),
+    ]
+    for options, message in cases:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+            create_app(store, **options)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(a_file))}: the store must be a folder"):
+        create_app(a_file)
+    assert not store.exists()  # refused before anything was written

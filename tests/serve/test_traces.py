@@ -8,9 +8,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.serve.helpers import TINY_SWF_JOBS, serve_client, submit, tiny_swf, wait_for
+import pytest
 
-OCTET = {"Content-Type": "application/octet-stream"}
+from tests.serve.helpers import OCTET, TINY_SWF_JOBS, serve_client, submit, tiny_swf, wait_for
+
 SACCT = Path(__file__).parents[1] / "workload" / "data" / "sacct_perlmutter.txt"
 
 
@@ -102,3 +103,60 @@ def test_trace_runs_replay_uploads_and_builtin_traces(tmp_path: Path) -> None:
     config = (store / "runs" / "run-0001" / "config.toml").read_text()
     assert 'priority = "fifo"' in config and str(store / "uploads" / "upload-0001.swf") in config
     assert str(traces_dir / "tiny.swf") in (store / "runs" / "run-0002" / "config.toml").read_text()
+
+
+def test_gzip_uploads_are_refused_past_their_expanded_limit(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    limit = 1000  # a gzipped upload may expand to MAX_EXPANSION * 1000 = 8000 bytes
+    trace = gzip.compress(tiny_swf(3).encode())
+    with serve_client(store, max_upload_bytes=limit) as client:
+        bombs = [
+            client.post(f"/api/uploads?name={name}", content=gzip.compress(b"\0" * 8001), headers=OCTET)
+            for name in ("zeros.swf.gz", "zeros.swf", "zeros.txt")  # gzip is told by its bytes
+        ]
+        truncated = client.post("/api/uploads?name=cut.swf.gz", content=trace[:-12], headers=OCTET)
+        corrupt = client.post(
+            "/api/uploads?name=bad.swf.gz", content=trace[:10] + b"\xff" * 8 + trace[18:], headers=OCTET
+        )
+        assert stored(store) == []
+        good = client.post("/api/uploads?name=ok.swf.gz", content=trace, headers=OCTET)
+
+    assert len(gzip.compress(b"\0" * 8001)) < 50  # well within the upload limit
+    for bomb, name in zip(bombs, ("zeros.swf.gz", "zeros.swf", "zeros.txt"), strict=True):
+        assert bomb.status_code == 413
+        expected = f"{name}: decompresses to more than 8000 bytes (8 times the upload limit)"
+        assert bomb.json()["detail"] == expected
+    assert truncated.status_code == 400 and truncated.json()["detail"] == "cut.swf.gz: gzip data is truncated"
+    assert corrupt.status_code == 400
+    assert corrupt.json()["detail"].startswith("bad.swf.gz: not a valid gzip file (")
+    assert good.status_code == 201 and good.json()["jobs"] == 3
+    assert stored(store) == ["upload-0001.json", "upload-0001.swf.gz"]
+
+
+def test_unreadable_upload_metadata_and_leftovers_are_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    with serve_client(store) as client:
+        client.post("/api/uploads?name=a.swf", content=tiny_swf(), headers=OCTET)
+        client.post("/api/uploads?name=b.swf", content=tiny_swf(5), headers=OCTET)
+    uploads = store / "uploads"
+    (uploads / "upload-0001.json").write_text('{"id": "upload-0001", "na')  # cut short by a crash
+    (uploads / ".incoming-0123456789abcdef.swf").write_text(tiny_swf())  # an upload being received
+    (store / "compare" / "compare-0123456789abcdef.html").write_text("<html>")  # a comparison being written
+    with serve_client(store) as client:
+        assert sorted(p.name for p in uploads.iterdir() if p.name.startswith(".")) == []
+        assert list((store / "compare").iterdir()) == []
+        traces = [client.get("/api/traces").json() for _ in range(2)]
+        run = client.post("/api/runs", json={"workload": {"kind": "trace", "trace_id": "upload-0002"}})
+        unknown = client.post("/api/runs", json={"workload": {"kind": "trace", "trace_id": "upload-0001"}})
+        client.post(f"/api/runs/{run.json()['id']}/cancel")
+
+    listed = {"id": "upload-0002", "name": "b.swf", "source": "upload", "format": "swf", "jobs": 5}
+    assert traces == [[listed], [listed]]
+    assert run.status_code == 202 and unknown.status_code == 422
+    errors = capsys.readouterr().err.splitlines()
+    assert [line for line in errors if "upload-0001.json" in line] == [
+        f"pmtwin serve: {uploads / 'upload-0001.json'}: upload left out, its metadata is unreadable "
+        "(Unterminated string starting at: line 1 column 23 (char 22))"
+    ]

@@ -17,7 +17,8 @@ from pmtwin.cli._guard import guard as _guard
 from pmtwin.cli._progress import terminal_progress
 from pmtwin.cli.perf_cmds import calibrate, predict_app
 from pmtwin.cli.report_cmds import export_metrics, report, serve
-from pmtwin.cli.workload_cmds import MAX_DAYS, check_days, workload_app
+from pmtwin.cli.workload_cmds import check_days, workload_app
+from pmtwin.runs import MAX_DAYS
 
 if TYPE_CHECKING:
     from pmtwin.report import ReportKind
@@ -374,10 +375,12 @@ def _scheduler(
 
 def _report_kind(text: str) -> ReportKind:
     """The --report value, checked."""
-    for kind in ("full", "html", "none"):
+    from pmtwin.report import REPORT_KINDS
+
+    for kind in REPORT_KINDS:
         if text == kind:
             return kind
-    raise ValueError(f"--report {text!r}: choose full, html or none")
+    raise ValueError(f"--report {text!r}: choose {', '.join(REPORT_KINDS)}")
 
 
 def _power(
@@ -423,6 +426,7 @@ def _report(result: RunResult, title: str, quiet: bool) -> None:
         f"{len(result.jobs):,} jobs in {sum(result.wall_s.values()):.2f} s "
         f"({rates['jobs_per_s']:,.0f} jobs/s, {rates['simulated_s_per_wall_s']:,.0f} simulated s per s); "
         f"results in {result.out_dir}"
+        + (f", report {result.out_dir / 'report.html'}" if result.report_s > 0 else "")
     )
 
 

@@ -83,16 +83,22 @@ def serve(
     ] = None,
     max_runs: Annotated[int, typer.Option(help="Runs executing at once; the rest wait.", min=1)] = 2,
     max_upload_mb: Annotated[float, typer.Option(help="Largest trace upload (MiB).")] = 64.0,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another host name requests may use to reach the server (repeat; with --host 0.0.0.0, "
+            "the names or addresses other machines use). Requests naming any other host are refused."
+        ),
+    ] = None,
 ) -> None:
     """Start the web dashboard: pick a machine, workload, policy and what-if knobs, start runs, watch them
     live, browse and compare reports (REST API at /docs, metrics at /metrics)."""
-    if not max_upload_mb > 0:
+    upload_bytes = int(max_upload_mb * 2**20) if max_upload_mb > 0 else 0
+    if upload_bytes < 1:
         _guard(lambda: _refuse(f"--max-upload-mb must be positive, got {max_upload_mb:g}"))
-    if traces is not None and not traces.is_dir():
-        _guard(lambda: _refuse(f"--traces {traces}: not a folder"))
     from pmtwin.serve.app import serve as run_server
 
-    run_server(host, port, store, traces, max_runs, int(max_upload_mb * 2**20))
+    _guard(lambda: run_server(host, port, store, traces, max_runs, upload_bytes, allowed_host or ()))
 
 
 def parse_origin(text: str) -> float:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pmtwin.cli._guard import guard
+from pmtwin.runs import MAX_DAYS
 
 if TYPE_CHECKING:
     from pmtwin.workload.jobs import JobTable
@@ -19,8 +20,6 @@ workload_app = typer.Typer(
     help="Workloads: generate one from a model, fit a model to a trace, transform a job table.",
     no_args_is_help=True,
 )
-MAX_DAYS = 3650.0
-"""Ten years of the default workload (about fourteen million jobs)."""
 FORMAT_HELP = "Trace format: auto, swf, sacct or parquet (auto: by name and content)."
 TRANSFORMS_HELP = r"A TOML file with a \[\[transforms]] list (docs/workloads.md section 5)."
 DAYS_HELP = f"Days to generate (at most {MAX_DAYS:g})."

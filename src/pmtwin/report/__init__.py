@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 ReportKind = Literal["full", "html", "none"]
 """What a run writes besides its data: ``report.html`` and PNGs, the page only, or nothing."""
-REPORT_KINDS: tuple[str, ...] = ("full", "html", "none")
+REPORT_KINDS: tuple[ReportKind, ...] = ("full", "html", "none")
 
 REPORT_NAME = "report.html"
 
@@ -40,13 +41,19 @@ def write_run_report(run: RunData, *, pngs: bool) -> Path:
     return _write_text(run.path / REPORT_NAME, render_html(report, names))
 
 
-def write_comparison(run_dirs: Sequence[Path], out: Path) -> Path:
-    """Write a comparison of two or more runs (the first is the baseline) as one HTML page at ``out``."""
+def write_comparison(run_dirs: Sequence[Path], out: Path, *, names: Sequence[str] | None = None) -> Path:
+    """Write a comparison of two or more runs (the first is the baseline) as one HTML page at ``out``;
+    ``names`` label the runs (default: their directories' names)."""
     from pmtwin.report.build import comparison_report
     from pmtwin.report.html import render_html
     from pmtwin.report.rundata import load_run
 
-    report = comparison_report([load_run(Path(d)) for d in run_dirs])
+    runs = [load_run(Path(d)) for d in run_dirs]
+    if names is not None:
+        if len(names) != len(runs):
+            raise ValueError(f"{len(names)} names for {len(runs)} runs")
+        runs = [replace(run, name=name) for run, name in zip(runs, names, strict=True)]
+    report = comparison_report(runs)
     out = Path(out)
     if out.exists() and out.is_dir():
         raise ValueError(f"{out}: is a directory; give the comparison's file name (e.g. compare.html)")
@@ -55,7 +62,11 @@ def write_comparison(run_dirs: Sequence[Path], out: Path) -> Path:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
+    """Write beside ``path`` under a name of this process and thread, then rename into place (concurrent
+    writers of one page never mix their bytes)."""
+    import threading
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path

@@ -127,7 +127,9 @@ def _levels_chart(
             traces.append(Trace(label, (x - start_s) / SECONDS_PER_DAY, y))
     if not traces:
         return None
-    note = f"Means over {SERIES_BINS:,} equal bins of the run."
+    note = f"Means over {SERIES_BINS:,} equal bins of the run, first submission to last end."
+    if quantity == "utilization" and per_pool:
+        note += " The table's pool utilization divides by each pool's own span instead."
     return Chart(key, title, "line", "days from the first submission", y_label, tuple(traces), note=note)
 
 

@@ -2,7 +2,8 @@
 
 The page needs no network: plotly.js comes from the installed ``plotly`` package and is embedded; chart
 arrays travel as base64 float32 and are decoded in the page. Text from runs (names, labels, paths) is
-escaped; the embedded JSON cannot close its script element.
+escaped; the embedded JSON holds no ``<``, ``>`` or ``&`` (written as JSON escapes), so nothing in it can
+end or hide its script element.
 """
 
 from __future__ import annotations
@@ -66,21 +67,27 @@ document.body.setAttribute('data-charts-ready',String(data.charts.length));
 """
 
 
-def plotly_js() -> str:
-    """plotly.js from the installed ``plotly`` package (found without importing the package)."""
+def plotly_js_path() -> Path:
+    """Where the installed ``plotly`` package keeps plotly.js (found without importing the package)."""
     spec = importlib.util.find_spec("plotly")
     if spec is None or not spec.submodule_search_locations:
         raise ValueError("the report needs the plotly package (pip install plotly)")
     path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
     if not path.is_file():
         raise ValueError(f"{path}: plotly.js is missing from the installed plotly package")
-    return path.read_text(encoding="utf-8")
+    return path
+
+
+def plotly_js() -> str:
+    """plotly.js, to embed."""
+    return plotly_js_path().read_text(encoding="utf-8")
 
 
 def render_html(report: Report, png_names: Sequence[str] = ()) -> str:
     """The page; ``png_names`` lists the chart keys that have a PNG beside the page (linked)."""
     payload = json.dumps({"charts": [_chart_json(c) for c in report.charts]}, separators=(",", ":"))
-    payload = payload.replace("</", "<\\/")
+    # "<" never reaches the HTML parser inside the data block ("</script>", "<!--" would end or hide it)
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     pngs = set(png_names)
     sections = "\n".join(_section(chart, chart.key in pngs) for chart in report.charts)
     facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in report.facts)

@@ -29,6 +29,8 @@ from numpy.typing import NDArray
 
 MAX_SAMPLES_PER_SERIES = 10_000_000
 """Samples per series beyond which a step is refused (a typo such as 0.001 s over a year)."""
+MAX_TIMESTAMP_S = 2.0**53 / 1000.0
+"""Timestamps are written in whole milliseconds, exact as float64 below 2**53 ms (year 287,396)."""
 RUN_STATES = ("queued", "running", "done", "failed", "cancelled")
 """The states ``pmtwin_runs`` counts, each written even when no run is in it."""
 _CHUNK_SAMPLES = 65_536
@@ -160,7 +162,13 @@ def run_families(run_dir: Path, *, step_s: float = 60.0, origin_unix_s: float = 
     if not series:
         return []
     end_s = max(float(time_s[-1]) for _, time_s, _ in series)
-    _check_samples(step_s, end_s - min(float(time_s[0]) for _, time_s, _ in series))
+    first_s = min(float(time_s[0]) for _, time_s, _ in series)
+    if not (origin_unix_s + first_s >= 0.0 and origin_unix_s + end_s < MAX_TIMESTAMP_S):
+        raise ValueError(
+            f"origin {origin_unix_s:g} s puts the run's samples at {origin_unix_s + first_s:g} to "
+            f"{origin_unix_s + end_s:g} s; timestamps must lie between 0 (1970) and {MAX_TIMESTAMP_S:g} s"
+        )
+    _check_samples(step_s, end_s - first_s)
     run = run_dir.resolve().name
     families = [_family(spec, "gauge", series, run, end_s, step_s, origin_unix_s) for spec in _LEVELS]
     families += [_family(spec, "counter", series, run, end_s, step_s, origin_unix_s) for spec in _ENERGY]

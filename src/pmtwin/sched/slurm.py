@@ -133,6 +133,8 @@ def _levels(arrays: dict[str, NDArray[np.generic]]) -> PoolLevels:
         busy_units=capacity - np.asarray(arrays["free"], np.int64),
         queued_jobs=np.bincount(pool[np.asarray(arrays["status"]) == QUEUED], minlength=len(capacity)),
         running_jobs=np.bincount(pool[running], minlength=len(capacity)).astype(np.int64),
+        finished_jobs=int(np.count_nonzero(np.asarray(arrays["status"]) == ENDED)),
+        total_jobs=len(pool),
     )
 
 

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from pmtwin.cli.workload_cmds import MAX_DAYS
+from pmtwin.runs import MAX_DAYS
 from pmtwin.serve.manager import RunFinishedError, RunManager
 from pmtwin.serve.requests import MODELS, POLICIES, PRIORITIES, RunInfo, RunRequest, TraceInfo
 from pmtwin.serve.sse import run_events
@@ -79,7 +79,11 @@ def api_router(server: Server) -> APIRouter:
         except UploadTooLarge as exc:
             raise HTTPException(413, str(exc)) from None
         try:
-            return await run_in_threadpool(parse_upload, server.store, incoming, shown, suffix)
+            return await run_in_threadpool(
+                parse_upload, server.store, incoming, shown, suffix, server.max_upload_bytes
+            )
+        except UploadTooLarge as exc:
+            raise HTTPException(413, str(exc)) from None
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
 

@@ -66,6 +66,7 @@ class RunManager:
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
         self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
         self._load()
 
     def _load(self) -> None:
@@ -134,6 +135,12 @@ class RunManager:
             threading.Thread(target=stop_process, args=(process,), daemon=True).start()
         return info
 
+    @property
+    def stopping(self) -> bool:
+        """Whether ``shutdown`` began; the runs' states read after it says so are final (event streams
+        end then)."""
+        return self._stopping.is_set()
+
     def shutdown(self) -> None:
         """Stop every worker (the server is going away): queued and running runs are marked failed."""
         with self._lock:
@@ -143,6 +150,7 @@ class RunManager:
                     self._update(run, state="failed", phase="", error=STOPPED_ERROR, finished_utc=now_utc())
             self._queue.clear()
             threads = list(self._threads)
+            self._stopping.set()
         for process in processes:
             stop_process(process)
         for thread in threads:

@@ -3,7 +3,9 @@ runs, comparisons of runs and the OpenMetrics scrape."""
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from pmtwin.serve.api import Server, known_run
+from pmtwin.serve.requests import RunInfo
 
 if TYPE_CHECKING:
     from pmtwin.results.openmetrics import Family
@@ -23,17 +26,16 @@ OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 MAX_COMPARED = 20
 
 
-def plotly_js() -> Path:
-    """plotly.js as the installed ``plotly`` package ships it (the page works offline)."""
-    import plotly
-
-    return Path(plotly.__file__).resolve().parent / "package_data" / PLOTLY_JS
-
-
 def static_file(name: str) -> Path | None:
-    """A file of the static folder by its plain name (no folders), or None."""
+    """A file of the static folder by its plain name (no folders), or None; plotly.js comes from the
+    installed ``plotly`` package (the page works offline)."""
     if name == PLOTLY_JS:
-        return plotly_js()
+        from pmtwin.report.html import plotly_js_path
+
+        try:
+            return plotly_js_path()
+        except ValueError:
+            return None
     if not STATIC_NAME.match(name):
         return None
     path = (STATIC_DIR / name).resolve()
@@ -43,6 +45,7 @@ def static_file(name: str) -> Path | None:
 def pages_router(server: Server) -> APIRouter:
     """The routes outside ``/api`` over ``server``."""
     router = APIRouter()
+    rendering = threading.Semaphore(1)  # one comparison at a time: each loads every run it compares
 
     @router.get("/", response_class=FileResponse)
     def index() -> FileResponse:
@@ -75,20 +78,15 @@ def pages_router(server: Server) -> APIRouter:
         run_ids = [part.strip() for part in ids.split(",") if part.strip()]
         if not 2 <= len(run_ids) <= MAX_COMPARED:
             raise HTTPException(400, f"give 2 to {MAX_COMPARED} run ids, comma-separated")
-        for run_id in run_ids:
-            info = known_run(server, run_id)
+        infos = [known_run(server, run_id) for run_id in run_ids]
+        for info in infos:
             if info.state != "done":
-                raise HTTPException(409, f"{run_id} is {info.state}: only finished runs can be compared")
-        out = server.store.compare_dir / f"{'_'.join(run_ids)}.html"
-        if not out.is_file():  # finished runs never change: a comparison written once stays right
-            from pmtwin.report import write_comparison
-
-            dirs = [server.store.run_dir(run_id) for run_id in run_ids]
-            try:
-                await run_in_threadpool(write_comparison, dirs, out)
-            except ValueError as exc:
-                raise HTTPException(400, str(exc)) from None
-        return HTMLResponse(out.read_text(encoding="utf-8"))
+                raise HTTPException(409, f"{info.id} is {info.state}: only finished runs can be compared")
+        try:
+            page = await run_in_threadpool(render_comparison, server, infos, rendering)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return HTMLResponse(page)
 
     @router.get("/metrics", response_class=Response)
     def metrics() -> Response:
@@ -98,6 +96,23 @@ def pages_router(server: Server) -> APIRouter:
         return Response("".join(render(live_metrics(server))), media_type=OPENMETRICS_TYPE)
 
     return router
+
+
+def render_comparison(server: Server, infos: list[RunInfo], rendering: threading.Semaphore) -> str:
+    """The comparison page of finished runs (the first is the baseline), each named by its id and label.
+    Rendered under ``rendering`` into a file of its own, read back and deleted: nothing is cached, since
+    a run id may come to name another run when the store is cleared."""
+    from pmtwin.report import write_comparison
+
+    dirs = [server.store.run_dir(info.id) for info in infos]
+    names = [f"{info.id} ({info.label})" if info.label else info.id for info in infos]
+    out = server.store.compare_dir / f"compare-{os.urandom(8).hex()}.html"
+    with rendering:
+        try:
+            write_comparison(dirs, out, names=names)
+            return out.read_text(encoding="utf-8")
+        finally:
+            out.unlink(missing_ok=True)
 
 
 def live_metrics(server: Server) -> list[Family]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pmtwin.cli.workload_cmds import MAX_DAYS
+from pmtwin.runs import MAX_DAYS
 
 RunState = Literal["queued", "running", "done", "failed", "cancelled"]
 TERMINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -19,6 +19,15 @@ POLICIES = ("fcfs", "easy", "conservative")
 PRIORITIES = ("fifo", "nersc", "multifactor")
 MODELS = ("perlmutter",)
 MAX_LOAD_FACTOR = 10.0
+MAX_POWER_CAP_MW = 1000.0
+"""Far above any real system (Perlmutter draws some 6 MW): a bound, not a model of the machine."""
+MAX_GPU_POWER_CAP_W = 1000.0
+OUTDOOR_TEMP_RANGE_C = (-80.0, 70.0)
+"""Outdoor temperatures ever recorded on Earth lie within this range."""
+POWER_BUDGET_REFUSED = (
+    "power_cap_mw: a power budget works with the fcfs and easy policies of the canonical engine, not with "
+    "conservative backfilling or in Slurm mode (priority set); see docs/power.md 4a"
+)
 TRACE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 """Built-in traces are named by their file name, uploads by ``upload-NNNN``."""
 
@@ -58,9 +67,9 @@ class RunRequest(BaseModel):
     workload: Workload = Field(default_factory=GeneratedWorkload)
     policy: Literal["fcfs", "easy", "conservative"] = "easy"
     priority: Literal["fifo", "nersc", "multifactor"] | None = None
-    power_cap_mw: float | None = Field(default=None, gt=0)
-    gpu_power_cap_w: float | None = Field(default=None, gt=0)
-    outdoor_temp_c: float | None = None
+    power_cap_mw: float | None = Field(default=None, gt=0, le=MAX_POWER_CAP_MW)
+    gpu_power_cap_w: float | None = Field(default=None, gt=0, le=MAX_GPU_POWER_CAP_W)
+    outdoor_temp_c: float | None = Field(default=None, ge=OUTDOOR_TEMP_RANGE_C[0], le=OUTDOOR_TEMP_RANGE_C[1])
     load_factor: float = Field(default=1.0, gt=0, le=MAX_LOAD_FACTOR)
 
     @field_validator("machine")
@@ -78,6 +87,13 @@ class RunRequest(BaseModel):
     def _load_factor_on_generated(self) -> RunRequest:
         if self.load_factor != 1.0 and self.workload.kind != "generated":
             raise ValueError("load_factor scales a generated workload; a trace is replayed as recorded")
+        return self
+
+    @model_validator(mode="after")
+    def _power_budget_where_it_works(self) -> RunRequest:
+        """Refused here rather than failing in the worker a moment later (the run would not start)."""
+        if self.power_cap_mw is not None and (self.priority is not None or self.policy == "conservative"):
+            raise ValueError(POWER_BUDGET_REFUSED)
         return self
 
 

@@ -1,5 +1,5 @@
 """Server-sent events of one run: its state on connect, every progress point so far, then new points and
-state changes as they come, until the run reaches a terminal state.
+state changes as they come, until the run reaches a terminal state or the server shuts down.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ def _state_key(info: RunInfo) -> tuple[str, str]:
 
 
 async def run_events(manager: RunManager, run_id: str) -> AsyncIterator[str]:
-    """The event stream of a run known to ``manager`` (checked by the caller)."""
-    info, points = manager.watch(run_id, 0)
+    """The event stream of a run known to ``manager`` (checked by the caller); it ends after the run's
+    terminal state, or within ``POLL_S`` of the manager's shutdown (after the state that left)."""
+    info, _ = manager.watch(run_id, 0)
     yield sse_event("state", info.model_dump(mode="json"))
     sent_points, last_key = 0, _state_key(info)
     quiet_since = time.monotonic()
     while True:
+        stopping = manager.stopping  # read first: the state read next is then the one shutdown left
+        info, points = manager.watch(run_id, sent_points)
         for point in points:
             yield sse_event("progress", point)
         sent_points += len(points)
@@ -44,10 +47,9 @@ async def run_events(manager: RunManager, run_id: str) -> AsyncIterator[str]:
             last_key = _state_key(info)
             yield sse_event("state", info.model_dump(mode="json"))
             quiet_since = time.monotonic()
-        if info.finished:
+        if info.finished or stopping:
             return
         if time.monotonic() - quiet_since >= KEEP_ALIVE_S:
             yield ": keep-alive\n\n"
             quiet_since = time.monotonic()
         await asyncio.sleep(POLL_S)
-        info, points = manager.watch(run_id, sent_points)

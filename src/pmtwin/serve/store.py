@@ -1,5 +1,7 @@
 """The server's store: one folder holding the run directories (``runs/run-0001``), the uploaded traces
-(``uploads/upload-0001.swf`` beside ``upload-0001.json``) and rendered comparisons (``compare/``).
+(``uploads/upload-0001.swf`` beside ``upload-0001.json``) and comparisons being rendered (``compare/``).
+What a crash may leave (uploads being received, comparisons being rendered) is deleted when the store
+opens; an upload whose metadata cannot be read is left out (and said once on standard error).
 
 No path taken from a request reaches the file system: ids are checked against a pattern and looked up in
 the store's own index, file names come from a fixed list, and every path is checked, once resolved (links
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +25,7 @@ UPLOAD_ID = re.compile(r"^upload-[0-9]{4,}$")
 CHART_NAME = re.compile(r"^[a-z0-9_-]+\.png$")
 RUN_FILES = frozenset({"report.html", "summary.json"})
 BUILTIN_SUFFIXES = (".swf", ".swf.gz", ".parquet")
+INCOMING_PREFIX = ".incoming-"
 
 
 class Store:
@@ -36,6 +40,15 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
         self.traces_dir = traces_dir.resolve() if traces_dir is not None else None
         self._lock = threading.Lock()
+        self._unreadable: set[str] = set()
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        """Delete the temporary files of uploads and comparisons an earlier server left behind."""
+        leftovers = [*self.uploads_dir.glob(f"{INCOMING_PREFIX}*"), *self.compare_dir.iterdir()]
+        for path in leftovers:
+            if path.is_file() or path.is_symlink():
+                path.unlink(missing_ok=True)
 
     def new_run_dir(self) -> tuple[str, Path]:
         """A new, empty run directory and its id (the next number after the highest one stored)."""
@@ -74,7 +87,7 @@ class Store:
 
     def incoming_path(self, suffix: str) -> Path:
         """A fresh temporary file name for an upload being received."""
-        return self.uploads_dir / f".incoming-{os.urandom(8).hex()}{suffix}"
+        return self.uploads_dir / f"{INCOMING_PREFIX}{os.urandom(8).hex()}{suffix}"
 
     def keep_upload(self, incoming: Path, suffix: str, info: TraceInfo) -> TraceInfo:
         """Store a parsed upload under the next upload id, with its metadata beside it."""
@@ -89,16 +102,30 @@ class Store:
             return kept
 
     def uploads(self) -> list[tuple[TraceInfo, Path]]:
-        """The stored uploads, oldest first, with their files."""
+        """The stored uploads, oldest first, with their files (those whose metadata cannot be read are
+        left out)."""
         found = []
         for meta_path in sorted(self.uploads_dir.glob("upload-*.json")):
             if not UPLOAD_ID.match(meta_path.stem):
                 continue
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            path = self.inside(self.uploads_dir / str(meta.pop("file")))
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                path = self.inside(self.uploads_dir / str(meta.pop("file")))
+                info = TraceInfo.model_validate(meta)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                self._unreadable_upload(meta_path, exc)
+                continue
             if path is not None:
-                found.append((TraceInfo.model_validate(meta), path))
+                found.append((info, path))
         return found
+
+    def _unreadable_upload(self, meta_path: Path, exc: Exception) -> None:
+        """Say on standard error, once per file, that an upload's metadata is left out."""
+        with self._lock:
+            if meta_path.name in self._unreadable:
+                return
+            self._unreadable.add(meta_path.name)
+        sys.stderr.write(f"pmtwin serve: {meta_path}: upload left out, its metadata is unreadable ({exc})\n")
 
     def builtin_traces(self) -> list[tuple[TraceInfo, Path]]:
         """The traces directly in the traces folder (SWF, gzipped SWF, Parquet); job counts not read."""

@@ -1,20 +1,32 @@
 """Trace uploads: the name sanitised, the body streamed to a temporary file under the store (refused as
 soon as it passes the size limit), then parsed exactly as a replay reads it, and kept only if it parses.
+
+The parser reads a gzipped trace (any name: gzip is told by its first bytes) whole into memory, so a few
+compressed megabytes could expand to gigabytes inside the server. Before parsing, a gzipped upload is
+therefore decompressed once as a stream, counting bytes, and refused (``UploadTooLarge``, 413) when it
+expands past ``MAX_EXPANSION`` times the upload limit; a truncated or corrupt one is a ``ValueError`` (400).
 """
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from pmtwin.serve.requests import TraceFormat, TraceInfo
 from pmtwin.serve.store import Store
+from pmtwin.workload._files import GZIP_MAGIC
 
 UPLOAD_SUFFIXES = (".swf.gz", ".swf", ".parquet", ".txt", ".sacct")
 """Longest first: ``.swf.gz`` before ``.swf``. ``.txt`` and ``.sacct`` hold ``sacct --parsable2`` output."""
 MAX_NAME_CHARS = 120
 UPLOAD_FORMATS: dict[str, TraceFormat] = {"swf": "swf", "sacct": "sacct", "parquet": "parquet"}
+MAX_EXPANSION = 8
+"""A gzipped upload may decompress to at most this many times the upload limit (text traces compress
+some 5 to 10 times; this bounds the memory the parser takes)."""
+GUNZIP_CHUNK_BYTES = 2**20
 
 
 class UploadTooLarge(Exception):
@@ -48,12 +60,37 @@ async def receive(chunks: AsyncIterator[bytes], dest: Path, limit_bytes: int) ->
     return received
 
 
-def parse_upload(store: Store, incoming: Path, name: str, suffix: str) -> TraceInfo:
+def check_expansion(path: Path, limit_bytes: int) -> None:
+    """Decompress a gzipped file as a stream (nothing kept): ``UploadTooLarge`` once it passes
+    ``limit_bytes``, ``ValueError`` for truncated or corrupt gzip data. Other files pass as they are."""
+    with path.open("rb") as raw:
+        if raw.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            return
+        raw.seek(0)
+        expanded = 0
+        try:
+            with gzip.GzipFile(fileobj=raw) as unzipped:
+                while chunk := unzipped.read(GUNZIP_CHUNK_BYTES):
+                    expanded += len(chunk)
+                    if expanded > limit_bytes:
+                        raise UploadTooLarge(
+                            f"{path}: decompresses to more than {limit_bytes} bytes "
+                            f"({MAX_EXPANSION} times the upload limit)"
+                        )
+        except EOFError:
+            raise ValueError(f"{path}: gzip data is truncated") from None
+        except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            raise ValueError(f"{path}: not a valid gzip file ({exc})") from None
+
+
+def parse_upload(store: Store, incoming: Path, name: str, suffix: str, max_upload_bytes: int) -> TraceInfo:
     """Parse the received file as a replay would and keep it in the store. A trace that does not parse is
-    a ``ValueError`` whose message names the upload (not the temporary file), and is deleted."""
+    a ``ValueError``, and one that decompresses past ``MAX_EXPANSION * max_upload_bytes`` an
+    ``UploadTooLarge``, whose message names the upload (not the temporary file); either is deleted."""
     from pmtwin.runs import detect_format, load_trace
 
     try:
+        check_expansion(incoming, MAX_EXPANSION * max_upload_bytes)
         detected = detect_format(incoming)
         fmt = UPLOAD_FORMATS.get(detected)
         if fmt is None:
@@ -61,9 +98,12 @@ def parse_upload(store: Store, incoming: Path, name: str, suffix: str) -> TraceI
         loaded = load_trace(incoming, fmt, capacity=None, skip_bad_lines=False, tz="UTC")
         if len(loaded.jobs) == 0:
             raise ValueError(f"{incoming}: no jobs to replay")
+    except UploadTooLarge as exc:
+        incoming.unlink(missing_ok=True)
+        raise UploadTooLarge(_named(exc, incoming, name)) from None
     except ValueError as exc:
         incoming.unlink(missing_ok=True)
-        raise ValueError(str(exc).replace(str(incoming), name).replace(incoming.name, name)) from None
+        raise ValueError(_named(exc, incoming, name)) from None
     except BaseException:
         incoming.unlink(missing_ok=True)
         raise
@@ -71,3 +111,8 @@ def parse_upload(store: Store, incoming: Path, name: str, suffix: str) -> TraceI
         id="", name=name, source="upload", format=fmt, jobs=len(loaded.jobs), skipped=loaded.skipped
     )
     return store.keep_upload(incoming, suffix, info)
+
+
+def _named(exc: Exception, incoming: Path, name: str) -> str:
+    """An error's message with the temporary file's path (or name) replaced by the upload's name."""
+    return str(exc).replace(str(incoming), name).replace(incoming.name, name)

@@ -5,12 +5,19 @@ the report there and tells the server how it goes with one JSON object per line 
 ``{"event": "phase", "phase": ...}``, ``{"event": "progress", "progress": f, "time_s": t, "levels":
 {pool: {"utilization", "queued_jobs", "running_jobs"}}}``, then ``{"event": "done", "figures": {...}}``
 or ``{"event": "error", "message": ...}`` (exit status 1). Tracebacks go to standard error.
+
+A worker runs in a session of its own (the server kills its whole process group to cancel it), so it
+would not notice the server dying; a watchdog thread ends it (exit status 3) within ``PARENT_POLL_S`` of
+its parent process going away.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +31,8 @@ if TYPE_CHECKING:
 
 SCALE_LOAD_EXCLUDED_QOS = ("realtime",)
 """A load factor copies jobs, but DESI's realtime nights happen once (docs/workloads.md section 5)."""
+PARENT_POLL_S = 0.5
+ORPHAN_EXIT_STATUS = 3
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -46,13 +55,31 @@ def levels_json(levels: PoolLevels) -> dict[str, dict[str, float | int]]:
     return out
 
 
-def progress_events(first_s: float, last_s: float) -> ProgressFn:
-    """A ``ProgressFactory``: progress is the simulated time's share of the submit span, in [0, 1]."""
-    span_s = last_s - first_s
+def watch_parent() -> None:
+    """Start a daemon thread that exits the process at once when its parent process is gone (the
+    parent id changes when the process is handed to another one)."""
+    parent = os.getppid()
 
-    def report(t_s: float, levels: LevelsFn) -> None:
-        fraction = (t_s - first_s) / span_s if span_s > 0 else 1.0
-        emit("progress", progress=min(max(fraction, 0.0), 1.0), time_s=t_s, levels=levels_json(levels()))
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(ORPHAN_EXIT_STATUS)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def progress_events(first_s: float, last_s: float) -> ProgressFn:
+    """A ``ProgressFactory``: progress is the share of the run's jobs that have ended (of all pools), in
+    [0, 1] and never decreasing. (The submit span ``first_s``..``last_s`` says little: the last jobs are
+    submitted long before the run ends.)"""
+    done = 0.0
+
+    def report(t_s: float, read_levels: LevelsFn) -> None:
+        nonlocal done
+        levels = read_levels()
+        if levels.total_jobs > 0:
+            done = max(done, min(levels.finished_jobs / levels.total_jobs, 1.0))
+        emit("progress", progress=done, time_s=t_s, levels=levels_json(levels))
 
     return report
 
@@ -85,9 +112,10 @@ def execute(job: WorkerJob, run_dir: Path, progress: ProgressFactory) -> RunResu
         from pmtwin.sched.config import SchedulerConfig
 
         scheduler = SchedulerConfig.model_validate({"policy": request.policy, "priority": request.priority})
+    # No report here: it is written after the run, as a phase of its own.
     common: dict[str, Any] = {
         "policy": request.policy, "progress": progress, "scheduler": scheduler, "report": "none",
-    }  # fmt: skip (the report is written after the run, as a phase of its own)
+    }  # fmt: skip
     if job.trace is not None:
         return runs.replay(
             Path(job.trace.path), out_dir=run_dir, trace_format=job.trace.format, machine=request.machine,
@@ -139,4 +167,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    watch_parent()
     sys.exit(main(sys.argv[1:]))

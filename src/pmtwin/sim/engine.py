@@ -47,6 +47,9 @@ class PoolLevels:
     busy_units: NDArray[np.int64]
     queued_jobs: NDArray[np.int64]
     running_jobs: NDArray[np.int64]
+    finished_jobs: int = 0
+    """Jobs of all pools that have ended (with ``total_jobs``, the share of the run done)."""
+    total_jobs: int = 0
     names: tuple[str, ...] = ()
     """The pools' names, where the caller knows them (``pmtwin.runs`` does)."""
 
@@ -116,6 +119,8 @@ class Engine:
             busy_units=capacity - self.pools.free,
             queued_jobs=self.pools.qlen.copy(),
             running_jobs=np.bincount(self.jobs.pool[running], minlength=len(capacity)).astype(np.int64),
+            finished_jobs=int(np.count_nonzero(self.jobs.status == DONE)),
+            total_jobs=self.n_jobs,
         )
 
     def next_event_s(self) -> float:
