@@ -65,9 +65,10 @@ class RunResult:
     summary: dict[str, Any]
     config: dict[str, dict[str, Any]]
     wall_s: dict[str, float] = field(default_factory=dict)
-    """Wall time of the run's phases (input, simulate, results); they add up to the whole call."""
+    """Wall time of the run's phases (input, simulate, results: computing and writing them)."""
     report_s: float = 0.0
-    """Wall time spent drawing the report, within ``results_s`` (the files are written meanwhile)."""
+    """Wall time spent drawing the report, while another thread writes the files (so the call takes
+    about the phases' sum plus the report's time beyond the writing)."""
 
 
 TRACE_FORMATS = ("auto", "swf", "sacct", "parquet", "alibaba", "apps")
@@ -402,12 +403,13 @@ def _run(
         config["output"] = {"resolution_s": resolution_s}
         series = resample(series, resolution_s, float(schedule.end_s.max()) if len(jobs) else 0.0)
     write = partial(
-        write_run_dir, out_dir, config_toml=dumps_toml(config), jobs=jobs, schedule=schedule,
+        _timed, write_run_dir, out_dir, config_toml=dumps_toml(config), jobs=jobs, schedule=schedule,
         summary=summary, series=series, pool_names=names, extra_columns=columns,
     )  # fmt: skip
+    computed_s = time.perf_counter() - t1
     report_s = 0.0
     if report == "none":
-        write()
+        write_s = write()
     else:  # the report is drawn from memory while another thread writes the files (Parquet frees the GIL)
         from concurrent.futures import ThreadPoolExecutor
 
@@ -416,17 +418,21 @@ def _run(
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             writing = pool.submit(write)
-            began = time.perf_counter()
             data = run_data(
                 out_dir, config=config, summary=summary, jobs=jobs, schedule=schedule,
                 pool_names=tuple(names), columns=columns, series=series,
             )  # fmt: skip
-            write_run_report(data, pngs=report == "full")
-            report_s = time.perf_counter() - began
-            writing.result()
-    t2 = time.perf_counter()
-    wall = {"input_s": input_s, "simulate_s": t1 - t0, "results_s": t2 - t1}
+            report_s = _timed(write_run_report, data, pngs=report == "full")
+            write_s = writing.result()
+    wall = {"input_s": input_s, "simulate_s": t1 - t0, "results_s": computed_s + write_s}
     return RunResult(out_dir, jobs, schedule, pools, summary, config, wall, report_s)
+
+
+def _timed(action: Callable[..., object], *args: Any, **kwargs: Any) -> float:
+    """Seconds ``action(*args, **kwargs)`` took."""
+    began = time.perf_counter()
+    action(*args, **kwargs)
+    return time.perf_counter() - began
 
 
 def _workload_columns(jobs: JobTable) -> dict[str, Any]:

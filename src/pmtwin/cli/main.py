@@ -422,11 +422,11 @@ def _report(result: RunResult, title: str, quiet: bool) -> None:
     console = Console()
     console.print(render_summary(result.summary, title=title))
     rates = rate_figures(result)
+    drawn = f"; report drawn in {result.report_s:.2f} s: {result.out_dir / 'report.html'}"
     console.print(
         f"{len(result.jobs):,} jobs in {sum(result.wall_s.values()):.2f} s "
         f"({rates['jobs_per_s']:,.0f} jobs/s, {rates['simulated_s_per_wall_s']:,.0f} simulated s per s); "
-        f"results in {result.out_dir}"
-        + (f", report {result.out_dir / 'report.html'}" if result.report_s > 0 else "")
+        f"results in {result.out_dir}" + (drawn if result.report_s else "")
     )
 
 
