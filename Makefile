@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml setup.py src/pmtwin/_cnative.c src/pmtwin/_cslurm.c src
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	# an editable install leaves the sources uncompiled; bytecode now spares every start compiling them
+	$(BIN)/python -m compileall -q src/pmtwin
 	touch $(STAMP)
 
 demo: $(STAMP)
