@@ -17,6 +17,7 @@ from pmtwin.cli._guard import guard as _guard
 from pmtwin.cli._progress import terminal_progress
 from pmtwin.cli.perf_cmds import calibrate, predict_app
 from pmtwin.cli.report_cmds import export_metrics, report, serve
+from pmtwin.cli.sweep_cmds import sweep
 from pmtwin.cli.workload_cmds import check_days, workload_app
 from pmtwin.runs import MAX_DAYS
 
@@ -40,6 +41,7 @@ app.command()(calibrate)
 app.command()(report)
 app.command("export-metrics")(export_metrics)
 app.command()(serve)
+app.command()(sweep)
 
 POLICY_HELP = "Scheduling policy: fcfs, easy or conservative (scheduling-semantics.md)."
 SCHEDULER_HELP = r"Slurm mode: a TOML file with a \[scheduler] table (docs/slurm-scheduling.md)."

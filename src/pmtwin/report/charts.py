@@ -10,7 +10,11 @@ Chart kinds (``Trace`` fields each uses):
 - ``scatter``: ``x``, ``y``: the first trace as points, any others as lines with markers (a summary
   curve over the points);
 - ``bar``: ``labels`` (categories) and ``y`` (one bar each);
-- ``gantt``: one rectangle per row: time ``x`` to ``x_end``, units ``y`` to ``y + height``.
+- ``gantt``: one rectangle per row: time ``x`` to ``x_end``, units ``y`` to ``y + height``;
+- ``points``: ``x`` (numbers) or ``labels`` (categories), ``y``, and optionally ``y_low`` and ``y_high``
+  (an interval per point): markers joined by lines, with error bars from ``y_low`` to ``y_high``. On a
+  categorical axis several traces are offset slightly, so that their bars do not cover each other. All
+  traces of one chart are numeric or all categorical.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-ChartKind = Literal["line", "ecdf", "scatter", "bar", "gantt"]
+ChartKind = Literal["line", "ecdf", "scatter", "bar", "gantt", "points"]
 Better = Literal["lower", "higher"]
 
 
@@ -37,6 +41,9 @@ class Trace:
     labels: tuple[str, ...] = ()
     dash: bool = False
     """Drawn dashed (a reference line, such as a budget)."""
+    y_low: NDArray[np.float64] | None = None
+    y_high: NDArray[np.float64] | None = None
+    """The interval of each point (``points`` charts: drawn as error bars); None: no interval."""
 
 
 @dataclass(frozen=True)

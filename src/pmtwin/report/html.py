@@ -38,7 +38,8 @@ p.note{font-size:12px;color:#5b6776;margin:4px 0 0}ul.notes{font-size:13px;color
 a.png{font-size:12px;float:right}
 """
 
-_SCRIPT = """
+# The page's script in parts: ``_script`` inserts the parts of the ``points`` kind between them.
+_SCRIPT_HEAD = """
 (function(){
 const data=JSON.parse(document.getElementById('report-data').textContent);
 function arr(o){if(o===null)return null;const b=atob(o);const u=new Uint8Array(b.length);
@@ -47,7 +48,11 @@ function gantt(t){const x=arr(t.x),y=arr(t.y),xe=arr(t.x_end),h=arr(t.height),px
 for(let i=0;i<x.length;i++){px.push(x[i],xe[i],xe[i],x[i],x[i],null);
 py.push(y[i],y[i],y[i]+h[i],y[i]+h[i],y[i],null);}
 return {type:'scatter',mode:'lines',fill:'toself',x:px,y:py,name:t.name,line:{width:0.5},hoverinfo:'name'};}
+"""
+_SCRIPT_TRACE = """\
 function trace(c,t,k){
+"""
+_SCRIPT_BODY = """\
 if(c.kind==='gantt')return gantt(t);
 if(c.kind==='bar')return {type:'bar',x:t.labels,y:arr(t.y),name:t.name};
 const s={type:'scatter',x:arr(t.x),y:arr(t.y),name:t.name,mode:'lines',line:{}};
@@ -61,9 +66,27 @@ legend:{orientation:'h',y:-0.22},xaxis:{title:{text:c.x_label},type:c.x_log?'log
 yaxis:{title:{text:c.y_label},type:c.y_log?'log':'-'}};
 if(c.kind==='ecdf')layout.yaxis.range=[0,1.02];
 if(c.kind==='bar')layout.xaxis.type='category';
+"""
+_SCRIPT_TAIL = """\
 Plotly.newPlot('plot-'+c.key,c.traces.map((t,k)=>trace(c,t,k)),layout,{responsive:true,displaylogo:false});}
 document.body.setAttribute('data-charts-ready',String(data.charts.length));
 })();
+"""
+_POINTS_FUNCTION = """\
+function points(t){
+const y=arr(t.y),lo=t.y_low?arr(t.y_low):null,hi=t.y_high?arr(t.y_high):null;
+const s={type:'scatter',mode:'lines+markers',x:t.labels.length?t.labels:arr(t.x),y:y,name:t.name,
+marker:{size:6},line:{width:1.5,dash:t.dash?'dash':'solid'}};
+if(lo||hi)s.error_y={type:'data',symmetric:false,visible:true,width:4,
+array:y.map((v,i)=>hi?hi[i]-v:0),arrayminus:y.map((v,i)=>lo?v-lo[i]:0)};
+return s;}
+"""
+_POINTS_TRACE = """\
+if(c.kind==='points')return points(t);
+"""
+_POINTS_LAYOUT = """\
+if(c.kind==='points'&&c.traces.some(t=>t.labels.length)){layout.xaxis.type='category';
+layout.scattermode='group';layout.scattergap=0.7;}
 """
 
 
@@ -101,8 +124,19 @@ def render_html(report: Report, png_names: Sequence[str] = ()) -> str:
         + "</main>\n"
         f"<script>{plotly_js()}</script>\n"
         f'<script id="report-data" type="application/json">{payload}</script>\n'
-        f"<script>{_SCRIPT}</script>\n</body></html>\n"
+        f"<script>{_script(report.charts)}</script>\n</body></html>\n"
     )
+
+
+def _script(charts: Sequence[Chart]) -> str:
+    """The page's script. Pages with ``points`` charts get the code that draws them; other pages carry
+    the script they had before that kind existed, byte for byte (older reports render unchanged)."""
+    if not any(chart.kind == "points" for chart in charts):
+        return _SCRIPT_HEAD + _SCRIPT_TRACE + _SCRIPT_BODY + _SCRIPT_TAIL
+    return (
+        _SCRIPT_HEAD + _POINTS_FUNCTION + _SCRIPT_TRACE + _POINTS_TRACE + _SCRIPT_BODY + _POINTS_LAYOUT
+        + _SCRIPT_TAIL
+    )  # fmt: skip
 
 
 def _e(text: object) -> str:
@@ -125,7 +159,9 @@ def _b64(values: NDArray[np.float64] | None) -> str | None:
 
 
 def _trace_json(trace: Trace) -> dict[str, Any]:
-    return {
+    """The trace for the page's script; the interval appears only where a trace has one (traces without
+    it encode as before)."""
+    encoded: dict[str, Any] = {
         "name": trace.name,
         "x": _b64(trace.x),
         "y": _b64(trace.y),
@@ -134,6 +170,10 @@ def _trace_json(trace: Trace) -> dict[str, Any]:
         "labels": list(trace.labels),
         "dash": trace.dash,
     }
+    for name, values in (("y_low", trace.y_low), ("y_high", trace.y_high)):
+        if values is not None:
+            encoded[name] = _b64(values)
+    return encoded
 
 
 def _chart_json(chart: Chart) -> dict[str, Any]:

@@ -41,6 +41,8 @@ MAX_LABEL_CHARS = 28
 """Legend entries and bar labels longer than this are shortened, so the plot keeps most of the width."""
 ROTATE_ABOVE_CHARS = 6
 """Bar labels longer than this, or more than a dozen bars, are drawn rotated."""
+POINTS_OFFSET = 0.08
+"""Shift between the traces of a categorical points chart (in category widths), at most 0.6 in all."""
 
 _Mask = NDArray[np.bool_]
 _Floats = NDArray[np.float64]
@@ -98,7 +100,7 @@ def _draw_chart(chart: Chart) -> Figure:
         ax.grid(True, color="0.9", linewidth=0.6)
         ax.set_axisbelow(True)
         if len(chart.traces) > 1 or any(name for name, _ in handles):
-            legend = _add_legend(ax, handles)
+            legend = _add_legend(ax, handles, split=chart.kind == "points")
     note = textwrap.wrap(chart.note, NOTE_WRAP_CHARS)
     if note:
         fig.text(
@@ -111,14 +113,15 @@ def _draw_chart(chart: Chart) -> Figure:
             va="bottom",
             parse_math=False,
         )
-    _place_axes(ax, legend, chart.kind == "bar", len(note))
+    _place_axes(ax, legend, chart.kind == "bar" or _categorical(chart), len(note))
     return fig
 
 
 def _place_axes(ax: Axes, legend: Legend | None, bar_labels: bool, note_lines: int) -> None:
-    """Fixed margins, widened for the legend on the right, rotated bar labels and the note below.
+    """Fixed margins, widened for the legend on the right, rotated category labels and the note below.
 
-    Only bar labels are measured: other charts' x ticks are numbers, which fit in BOTTOM_PX.
+    Only category labels (bars, categorical points) are measured: other charts' x ticks are numbers,
+    which fit in BOTTOM_PX.
     """
     right_px = RIGHT_PX if legend is None else legend.get_window_extent().width + 2 * PAD_PX
     tick_px = max(
@@ -140,11 +143,13 @@ def _place_axes(ax: Axes, legend: Legend | None, bar_labels: bool, note_lines: i
     )
 
 
-def _add_legend(ax: Axes, handles: _Handles) -> Legend:
-    """A legend right of the plot, so it hides no data."""
+def _add_legend(ax: Axes, handles: _Handles, split: bool = False) -> Legend:
+    """A legend right of the plot, so it hides no data. With ``split``, each comma-separated part of a
+    name (``policy=easy, scheduler.priority=nersc``) takes a line of its own before it is shortened."""
+    parts = [name.split(", ") if split else [name] for name, _ in handles]
     legend = ax.legend(
         [artist for _, artist in handles],
-        [_shorten(name) for name, _ in handles],
+        ["\n".join(_shorten(part) for part in name) for name in parts],
         fontsize="small",
         loc="upper left",
         bbox_to_anchor=(1.0, 1.0),
@@ -291,16 +296,21 @@ def _draw_bar(ax: Axes, chart: Chart) -> _Handles:
             )
             handles.append((trace.name, bars))
     if handles:
-        rotate = len(categories) > 12 or max(len(label) for label in categories) > ROTATE_ABOVE_CHARS
-        ax.set_xticks(
-            range(len(categories)),
-            [_shorten(label) for label in categories],
-            rotation=30 if rotate else 0,
-            ha="right" if rotate else "center",
-            rotation_mode="anchor",
-            parse_math=False,
-        )
+        _set_categories(ax, categories)
     return handles
+
+
+def _set_categories(ax: Axes, categories: list[str]) -> None:
+    """Category labels as x ticks at 0..n-1, rotated when long or many."""
+    rotate = len(categories) > 12 or max(len(label) for label in categories) > ROTATE_ABOVE_CHARS
+    ax.set_xticks(
+        range(len(categories)),
+        [_shorten(label) for label in categories],
+        rotation=30 if rotate else 0,
+        ha="right" if rotate else "center",
+        rotation_mode="anchor",
+        parse_math=False,
+    )
 
 
 def _draw_gantt(ax: Axes, chart: Chart) -> _Handles:
@@ -327,10 +337,64 @@ def _draw_gantt(ax: Axes, chart: Chart) -> _Handles:
     return handles
 
 
+def _categorical(chart: Chart) -> bool:
+    """Whether a ``points`` chart has categories on x (its traces have labels)."""
+    return chart.kind == "points" and any(trace.labels for trace in chart.traces)
+
+
+def _draw_points(ax: Axes, chart: Chart) -> _Handles:
+    """Markers joined by lines, with error bars from ``y_low`` to ``y_high``. Categories sit at
+    0..n-1, and several traces there are offset slightly so that their bars stay apart."""
+    categorical = _categorical(chart)
+    categories = list(dict.fromkeys(label for trace in chart.traces for label in trace.labels))
+    position = {label: float(i) for i, label in enumerate(categories)}
+    step = min(POINTS_OFFSET, 0.6 / len(chart.traces)) if chart.traces else 0.0
+    handles: _Handles = []
+    for index, trace in enumerate(chart.traces):
+        if categorical != bool(trace.labels):
+            raise ValueError(
+                f"chart {chart.key!r}, trace {trace.name!r}: a points chart is all numeric x or all labels"
+            )
+        if categorical:
+            offset = (index - (len(chart.traces) - 1) / 2.0) * step
+            x = np.array([position[label] for label in trace.labels]) + offset
+        else:
+            x = _floats(chart, trace, "x", trace.x, len(trace.x))
+        y = _floats(chart, trace, "y", trace.y, len(x))
+        keep = (np.isfinite(x) if categorical else _shown(x, chart.x_log)) & _shown(y, chart.y_log)
+        if not keep.any():
+            continue
+        errors = _error_bars(chart, trace, y)
+        artist = ax.errorbar(
+            np.where(keep, x, np.nan), np.where(keep, y, np.nan), yerr=errors, color=_color(index),
+            linewidth=1.2, linestyle="--" if trace.dash else "-", marker="o", markersize=4.0,
+            capsize=3.0, elinewidth=1.0,
+        )  # fmt: skip
+        handles.append((trace.name, artist))
+    if handles and categorical:
+        _set_categories(ax, categories)
+        ax.set_xlim(-0.5, len(categories) - 0.5)
+    return handles
+
+
+def _error_bars(chart: Chart, trace: Trace, y: _Floats) -> _Floats | None:
+    """The distances below and above each point (2 x n), from ``y_low`` and ``y_high``; None when the
+    trace has no interval. A bound that is missing (NaN) or on the wrong side draws no bar that way."""
+    if trace.y_low is None and trace.y_high is None:
+        return None
+    low = _floats(chart, trace, "y_low", trace.y_low, len(y)) if trace.y_low is not None else y
+    high = _floats(chart, trace, "y_high", trace.y_high, len(y)) if trace.y_high is not None else y
+    below, above = y - low, high - y
+    return np.stack(
+        [np.where(below > 0, below, 0.0), np.where(above > 0, above, 0.0)]
+    )  # NaN compares False: no bar
+
+
 _DRAWERS: dict[str, Callable[[Axes, Chart], _Handles]] = {
     "line": _draw_line,
     "ecdf": _draw_ecdf,
     "scatter": _draw_scatter,
     "bar": _draw_bar,
     "gantt": _draw_gantt,
+    "points": _draw_points,
 }

@@ -169,7 +169,9 @@ def integrate(series_time_s: NDArray[np.float64], value: NDArray[np.float64], t0
         raise ValueError("a level series is undefined before its first row")
     start_s = np.maximum(series_time_s, t0)
     stop_s = np.minimum(np.append(series_time_s[1:], t1), t1)
-    return float(np.dot(value, np.maximum(stop_s - start_s, 0.0)))
+    # a numpy sum, not np.dot: BLAS splits long dot products over its threads, so the last bits of the
+    # result would depend on how many threads it has (Dask workers get one)
+    return float(np.sum(value * np.maximum(stop_s - start_s, 0.0)))
 
 
 def join_series(first: LevelSeries, second: LevelSeries) -> LevelSeries:

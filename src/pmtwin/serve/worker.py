@@ -22,15 +22,12 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pmtwin.serve.requests import Figures, RunRequest, WorkerJob
+from pmtwin.serve.requests import Figures, WorkerJob
 
 if TYPE_CHECKING:
     from pmtwin.runs import ProgressFactory, RunResult
     from pmtwin.sim.engine import LevelsFn, PoolLevels, ProgressFn
-    from pmtwin.workload.model import WorkloadModel
 
-SCALE_LOAD_EXCLUDED_QOS = ("realtime",)
-"""A load factor copies jobs, but DESI's realtime nights happen once (docs/workloads.md section 5)."""
 PARENT_POLL_S = 0.5
 ORPHAN_EXIT_STATUS = 3
 
@@ -84,26 +81,11 @@ def progress_events(first_s: float, last_s: float) -> ProgressFn:
     return report
 
 
-def scaled_model(request: RunRequest) -> str | WorkloadModel:
-    """The workload model a generated run draws from: by name, or with a ``scale_load`` transform
-    appended when the load factor is not 1."""
-    assert request.workload.kind == "generated"
-    name = request.workload.model
-    if request.load_factor == 1.0:
-        return name
-    from pmtwin.workload.model import load_workload_model
-
-    model = load_workload_model(name)
-    scale = {
-        "kind": "scale_load", "factor": request.load_factor, "exclude_qos": list(SCALE_LOAD_EXCLUDED_QOS),
-    }  # fmt: skip
-    return model.model_copy(update={"transforms": [*model.transforms, scale]})
-
-
 def execute(job: WorkerJob, run_dir: Path, progress: ProgressFactory) -> RunResult:
     """Run the request into ``run_dir`` as ``pmtwin simulate`` / ``pmtwin replay --machine`` would."""
     from pmtwin import runs
     from pmtwin.runs_power import PowerOptions
+    from pmtwin.workload.model import with_load_factor
 
     request = job.request
     power = PowerOptions(True, request.power_cap_mw, request.gpu_power_cap_w, request.outdoor_temp_c)
@@ -124,7 +106,7 @@ def execute(job: WorkerJob, run_dir: Path, progress: ProgressFactory) -> RunResu
     assert request.workload.kind == "generated"
     return runs.simulate(
         out_dir=run_dir, machine=request.machine, days=request.workload.days, seed=request.workload.seed,
-        workload=scaled_model(request), power=power, **common,
+        workload=with_load_factor(request.workload.model, request.load_factor), power=power, **common,
     )  # fmt: skip
 
 

@@ -297,6 +297,20 @@ def load_workload_model(name_or_path: str | Path) -> WorkloadModel:
     return parse_model(data, source)
 
 
+SCALE_LOAD_EXCLUDED_QOS = ("realtime",)
+"""A load factor copies jobs, but DESI's realtime nights happen once (docs/workloads.md section 5)."""
+
+
+def with_load_factor(name_or_path: str, load_factor: float) -> str | WorkloadModel:
+    """The model as ``simulate(workload=...)`` takes it: its name when ``load_factor`` is 1, else the model
+    with a ``scale_load`` transform appended (resampled, realtime jobs kept once)."""
+    if load_factor == 1.0:
+        return name_or_path
+    model = load_workload_model(name_or_path)
+    scale = {"kind": "scale_load", "factor": load_factor, "exclude_qos": list(SCALE_LOAD_EXCLUDED_QOS)}
+    return model.model_copy(update={"transforms": [*model.transforms, scale]})
+
+
 def parse_model(data: dict[str, Any], source: str) -> WorkloadModel:
     """Validate a model's tables; the first problem is reported as ``source: field.path: message``."""
     try:

@@ -1,0 +1,183 @@
+"""The ``sweep`` command: many scenarios at once, on local processes or Dask (docs/sweeps.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from pmtwin.cli._guard import guard as _guard
+
+if TYPE_CHECKING:
+    from pmtwin.sweep.executors import ExecutorSpec
+    from pmtwin.sweep.runner import SweepOutcome
+
+INTERRUPTED_EXIT = 130
+
+
+def sweep(
+    sweep_file: Annotated[
+        Path, typer.Argument(help="A sweep file: base scenario, axes, seeds (docs/sweeps.md).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Sweep folder (default runs/sweep-NAME); rerun to resume.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
+    ] = None,
+    serial: Annotated[
+        bool, typer.Option("--serial", help="Run the points one by one in this process.")
+    ] = False,
+    dask_local: Annotated[
+        int | None, typer.Option("--dask-local", help="A Dask LocalCluster of N worker processes.", min=1)
+    ] = None,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="An existing Dask scheduler (tcp://host:8786).")
+    ] = None,
+    slurm: Annotated[
+        bool, typer.Option("--slurm", help="Dask workers in Slurm jobs (dask-jobqueue), as on Perlmutter.")
+    ] = False,
+    slurm_jobs: Annotated[int, typer.Option(help="--slurm: jobs to start.", min=1)] = 1,
+    slurm_account: Annotated[str | None, typer.Option(help="--slurm: account (-A).")] = None,
+    slurm_qos: Annotated[str, typer.Option(help="--slurm: QOS (-q).")] = "regular",
+    slurm_constraint: Annotated[str, typer.Option(help="--slurm: constraint (-C): cpu or gpu.")] = "cpu",
+    slurm_walltime: Annotated[str, typer.Option(help="--slurm: time limit per job, HH:MM:SS.")] = "01:00:00",
+    slurm_processes: Annotated[
+        int, typer.Option(help="--slurm: Dask worker processes per job (one point each).", min=1)
+    ] = 128,
+    slurm_interface: Annotated[
+        str | None, typer.Option(help="--slurm: the workers' network interface (Perlmutter: hsn0).")
+    ] = None,
+    max_retries: Annotated[
+        int, typer.Option(help="Times a point is submitted again after its worker was lost.", min=0)
+    ] = 3,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip the sweep report.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the points and stop.")] = False,
+) -> None:
+    """Run a sweep: every point (scenario x seed) once, on local processes by default or on Dask; rows
+    go to OUT/results.parquet, runs to OUT/points/, plots to OUT/report/. Rerunning skips finished points;
+    Ctrl-C leaves a consistent table."""
+    from pmtwin.sweep.plan import expand, load_sweep
+
+    spec = _guard(lambda: load_sweep(sweep_file))
+    points = _guard(lambda: expand(spec, str(sweep_file)))
+    folder = out if out is not None else Path("runs") / f"sweep-{spec.name}"
+    if dry_run:
+        for point in points:
+            shown = ", ".join(f"{k}={v}" for k, v in point.values.items())
+            typer.echo(f"{point.index:5d} {point.point_id} seed={point.seed} {shown}")
+        typer.echo(f"{len(points):,} points")
+        return
+    chosen = [serial, dask_local is not None, dask is not None, slurm]
+    if sum(chosen) > 1:
+        _guard(lambda: _refuse("choose one of --serial, --dask-local, --dask, --slurm"))
+    executor_spec = _guard(
+        lambda: _executor_spec(
+            workers, dask_local, dask, slurm,
+            {"jobs": slurm_jobs, "account": slurm_account, "qos": slurm_qos, "constraint": slurm_constraint,
+             "walltime": slurm_walltime, "processes": slurm_processes, "interface": slurm_interface},
+        )
+    )  # fmt: skip
+    outcome = _guard(lambda: _run(points, folder, executor_spec, serial, max_retries))
+    _summary(outcome, folder)
+    if not no_report and not outcome.interrupted:
+        from pmtwin.sweep.report import write_sweep_report
+        from pmtwin.sweep.table import read_results
+
+        table = _guard(lambda: read_results(outcome.table))
+        facts = (("sweep", str(sweep_file)), ("points", f"{len(points):,}"))
+        page = _guard(
+            lambda: write_sweep_report(
+                table, spec.axis_fields(), spec.report_metrics, folder / "report",
+                title=f"pmtwin sweep {spec.name}", facts=facts,
+            )
+        )  # fmt: skip
+        typer.echo(f"report: {page}")
+    if outcome.interrupted:
+        raise typer.Exit(INTERRUPTED_EXIT)
+
+
+def _run(
+    points: list[Any], folder: Path, spec: ExecutorSpec | None, serial: bool, max_retries: int
+) -> SweepOutcome:
+    from pmtwin.sweep.runner import InlineExecutor, run_sweep
+
+    with _Progress(len(points)) as on_row:
+        if serial or spec is None:
+            return run_sweep(points, folder, InlineExecutor(), max_retries=max_retries, on_row=on_row)
+        from pmtwin.sweep.executors import open_executor
+
+        with open_executor(spec) as handle:
+            typer.echo(f"executor: {handle.description}", err=True)
+            return run_sweep(
+                points, folder, handle.executor, rebuild=handle.rebuild, workers=handle.workers,
+                max_retries=max_retries, on_row=on_row,
+            )  # fmt: skip
+
+
+def _executor_spec(
+    workers: int | None,
+    dask_local: int | None,
+    address: str | None,
+    slurm: bool,
+    slurm_options: dict[str, Any],
+) -> ExecutorSpec:
+    from pmtwin.sweep.executors import ExecutorSpec, SlurmOptions
+
+    if dask_local is not None:
+        return ExecutorSpec(kind="dask-local", workers=dask_local)
+    if address is not None:
+        return ExecutorSpec(kind="dask", address=address)
+    if slurm:
+        return ExecutorSpec(kind="slurm", slurm=SlurmOptions(**slurm_options))
+    return ExecutorSpec(kind="local", workers=workers)
+
+
+class _Progress:
+    """A progress bar over points on a terminal (nothing otherwise); yields the runner's row callback."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress("sweep", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("sweep", total=self.total)
+
+        def advance(row: dict[str, Any], finished: int, total: int) -> None:
+            self.bar.update(task, completed=finished)
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _summary(outcome: SweepOutcome, folder: Path) -> None:
+    rate = outcome.ran / outcome.wall_s if outcome.wall_s > 0 else 0.0
+    typer.echo(
+        f"{outcome.points:,} points: {outcome.skipped:,} already done, {outcome.ran:,} run "
+        f"({outcome.failed:,} failed, {outcome.resubmitted:,} resubmitted after a lost worker) "
+        f"in {outcome.wall_s:.1f} s ({rate:.2f} points/s); table {outcome.table}"
+    )
+    if outcome.failed:
+        typer.echo(f"note: {outcome.failed} points failed: their rows say why (status, error)", err=True)
+    if outcome.interrupted:
+        done = outcome.skipped + outcome.ran
+        typer.echo(
+            f"interrupted: {done:,} of {outcome.points:,} points finished; run the same command again to "
+            f"resume ({folder})",
+            err=True,
+        )
+
+
+def _refuse(message: str) -> None:
+    raise ValueError(message)

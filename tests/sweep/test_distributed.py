@@ -1,0 +1,100 @@
+"""The sweep on real parallel executors: local processes and a Dask LocalCluster of 2 workers give the
+serial rows; killing a worker mid-sweep loses no point."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pmtwin.sweep.executors import ExecutorSpec, open_executor
+from pmtwin.sweep.plan import Point, expand, parse_sweep
+from pmtwin.sweep.runner import TIMING_COLUMNS, InlineExecutor, run_sweep
+
+SWEEP = {
+    "seeds": 2,
+    "base": {"days": 2.0},
+    "axes": [{"field": "policy", "values": ["fcfs", "easy"]}, {"field": "load_factor", "values": [1.0, 1.3]}],
+}
+"""Eight points of about 0.1-0.2 s each."""
+
+
+def points() -> list[Point]:
+    return expand(parse_sweep(SWEEP))
+
+
+def comparable(folder: Path) -> pa.Table:
+    return pq.read_table(folder / "results.parquet").drop_columns(list(TIMING_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory) -> pa.Table:
+    out = tmp_path_factory.mktemp("serial")
+    run_sweep(points(), out, InlineExecutor())
+    return comparable(out)
+
+
+def killer(pids_seen: set[int]) -> Any:
+    """An on_row callback that kills the worker of the first finished point once, mid-sweep."""
+
+    def on_row(row: dict[str, Any], finished: int, total: int) -> None:
+        pid = int(row["worker"].rsplit(":", 1)[1])
+        if not pids_seen and finished < total:
+            pids_seen.add(pid)
+            os.kill(pid, signal.SIGKILL)
+
+    return on_row
+
+
+def test_local_processes_give_the_serial_rows(serial: pa.Table, tmp_path: Path) -> None:
+    with open_executor(ExecutorSpec(kind="local", workers=2)) as handle:
+        outcome = run_sweep(points(), tmp_path, handle.executor, rebuild=handle.rebuild, workers=2)
+    assert (outcome.ran, outcome.failed) == (8, 0)
+    assert comparable(tmp_path).equals(serial)
+    workers = set(pq.read_table(tmp_path / "results.parquet").column("worker").to_pylist())
+    assert len(workers) == 2 and os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
+
+
+def test_a_killed_local_process_loses_no_point(serial: pa.Table, tmp_path: Path) -> None:
+    killed: set[int] = set()
+    with open_executor(ExecutorSpec(kind="local", workers=2)) as handle:
+        outcome = run_sweep(
+            points(), tmp_path, handle.executor, rebuild=handle.rebuild, workers=2, on_row=killer(killed)
+        )
+    assert killed and outcome.resubmitted >= 1  # the pool broke and its points ran again
+    assert (outcome.ran, outcome.failed) == (8, 0)
+    assert comparable(tmp_path).equals(serial)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster() -> Any:
+    with open_executor(ExecutorSpec(kind="dask-local", workers=2)) as handle:
+        yield handle
+
+
+def test_dask_local_cluster_gives_the_serial_rows(
+    dask_cluster: Any, serial: pa.Table, tmp_path: Path
+) -> None:
+    outcome = run_sweep(points(), tmp_path, dask_cluster.executor, workers=dask_cluster.workers)
+    assert (outcome.ran, outcome.failed) == (8, 0)
+    assert comparable(tmp_path).equals(serial)
+    assert len(set(pq.read_table(tmp_path / "results.parquet").column("worker").to_pylist())) == 2
+
+
+def test_a_killed_dask_worker_loses_no_point(dask_cluster: Any, serial: pa.Table, tmp_path: Path) -> None:
+    killed: set[int] = set()
+    outcome = run_sweep(
+        points(), tmp_path, dask_cluster.executor, workers=dask_cluster.workers, on_row=killer(killed)
+    )
+    assert killed
+    assert (outcome.ran, outcome.failed) == (8, 0)  # Dask's nanny restarts the worker and reruns its task
+    assert comparable(tmp_path).equals(serial)
+    ran_on = {
+        int(w.rsplit(":", 1)[1]) for w in pq.read_table(tmp_path / "results.parquet")["worker"].to_pylist()
+    }
+    assert len(ran_on) >= 2
