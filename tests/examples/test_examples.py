@@ -82,3 +82,13 @@ def test_workload_what_if(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert 1.15 < jobs["load+20%"] / jobs["today"] < 1.25
     assert jobs["cpu->gpu 30%"] == jobs["today"]
     assert cpu_util["cpu->gpu 30%"] < cpu_util["today"]
+
+
+def test_sweep_example_expands(tmp_path: Path) -> None:
+    from pmtwin.sweep.plan import expand, load_sweep
+
+    spec = load_sweep(EXAMPLES / "sweep_power_caps.toml")
+    points = expand(spec)
+    assert len(points) == 2 * 3 * 4 * 4
+    capped = [p for p in points if p.scenario.power.gpu_power_cap_w == 250.0]
+    assert len(capped) == 32 and all(p.scenario.power.power_cap_mw == 4.5 for p in capped)
