@@ -64,3 +64,26 @@ def test_sweep_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     good.write_text(SWEEP_TOML)
     code, output = invoke("sweep", str(good), "--serial", "--dask-local", "2", "--out", str(tmp_path / "x"))
     assert_user_error(code, output, "choose one of")
+    assert_user_error(*invoke("sweep", str(good), "--serial", "--workers", "2"), "--workers")
+    assert_user_error(*invoke("sweep", str(good), "--slurm-account", "m1", "--serial"), "--slurm-account")
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert_user_error(*invoke("sweep", str(good), "--serial", "--out", str(afile)), "--out", "not a folder")
+
+
+FAILING_TOML = """
+seeds = 2
+[base]
+days = 0.2
+policy = "conservative"
+power = { power_cap_mw = 4.0 }
+"""
+"""A power budget with conservative backfilling: refused when the run starts (docs/power.md 4a)."""
+
+
+def test_failed_points_give_exit_status_1(tmp_path: Path) -> None:
+    spec = tmp_path / "s.toml"
+    spec.write_text(FAILING_TOML)
+    code, output = invoke("sweep", str(spec), "--serial", "--no-report", "--out", str(tmp_path / "o"))
+    assert code == 1, output
+    assert "2 run (2 failed" in output and "note: 2 points failed" in output

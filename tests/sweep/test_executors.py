@@ -155,7 +155,7 @@ def test_dask_kind_connects_to_a_running_scheduler() -> None:
         with open_executor(ExecutorSpec(kind="dask", address=address)) as handle:
             assert handle.workers == 1
             assert handle.rebuild is None
-            assert handle.description == f"Dask at {address}, 1 workers"
+            assert handle.description == f"Dask at {address}, 1 worker threads"
             assert handle.executor.submit(pow, 3, 4).result(timeout=30) == 81
 
 

@@ -90,6 +90,13 @@ def test_seeds_as_a_list_or_a_count() -> None:
         ({"base": {"command": "replay"}}, "a replay needs a trace"),
         ({"report_metrics": ["speed"]}, "report_metrics: unknown speed"),
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+        ({"name": "../up"}, "it names a folder"),
+        ({"axes": [{"field": "", "values": [1]}]}, "is not a field path"),
+        ({"axes": [{"field": "days.x", "values": [1]}], "base": {"days": 2}}, "days is not a table"),
+        ({"axes": [{"samples": 2, "random": {"days": {"integers": [1.5, 3]}}}]}, "whole numbers"),
+        ({"base": {"command": "replay", "trace": "t.swf"}, "seeds": 2}, "a replay draws nothing at random"),
+        ({"base": {"command": "replay", "trace": "t.swf", "days": 3}}, "days does not apply"),
+        ({"base": {"partition": "cpu"}}, "partition does not apply"),
     ],
 )
 def test_mistakes_name_the_field(data: dict[str, object], message: str) -> None:
@@ -105,3 +112,12 @@ def test_load_sweep_names_the_file(tmp_path: Path) -> None:
         load_sweep(bad)
     with pytest.raises(ValueError, match="missing.toml"):
         load_sweep(tmp_path / "missing.toml")
+
+
+def test_the_point_count_is_checked_before_drawing() -> None:
+    import time
+
+    began = time.perf_counter()
+    with pytest.raises(ValueError, match="100,000,000 points; at most 1,000,000"):
+        expand(parse_sweep({"axes": [{"samples": 100_000_000, "random": {"days": {"uniform": [1, 2]}}}]}))
+    assert time.perf_counter() - began < 1.0

@@ -136,8 +136,110 @@ def test_ctrl_c_leaves_a_consistent_resumable_table(serial: Path, tmp_path: Path
             raise KeyboardInterrupt
 
     outcome = run_sweep(points_of(SMALL), tmp_path, InlineExecutor(), on_row=interrupt_after_three)
-    assert outcome.interrupted and outcome.ran == 3
-    assert pq.read_table(tmp_path / "results.parquet").column("index").to_pylist() == [0, 1, 2]
+    # the fourth point had finished (an inline executor runs at submission): it is kept, not thrown away
+    assert outcome.interrupted and outcome.ran == 4
+    assert pq.read_table(tmp_path / "results.parquet").column("index").to_pylist() == [0, 1, 2, 3]
     resumed = run_sweep(points_of(SMALL), tmp_path, InlineExecutor())
-    assert (resumed.skipped, resumed.ran) == (3, 5)
+    assert (resumed.skipped, resumed.ran) == (4, 4)
     assert comparable(tmp_path / "results.parquet").equals(comparable(serial / "results.parquet"))
+
+
+def poison_seed_one_at_load_one_and_a_half() -> None:
+    """A pool initializer: in this worker, the point (seed 1, load factor 1.5) kills its process."""
+    import os
+    import signal
+
+    import pmtwin.sweep.scenario as scenario
+
+    original = scenario.run_scenario
+
+    def run(chosen: Any, seed: int, out_dir: Path) -> Any:
+        if seed == 1 and chosen.load_factor == 1.5:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(chosen, seed, out_dir)
+
+    scenario.run_scenario = run  # type: ignore[assignment]
+
+
+def test_only_the_point_that_kills_its_worker_fails(serial: Path, tmp_path: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    def pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            2,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=poison_seed_one_at_load_one_and_a_half,
+        )
+
+    pools = [pool()]
+
+    def rebuild() -> Executor:
+        pools[-1].shutdown(wait=False, cancel_futures=True)
+        pools.append(pool())
+        return pools[-1]
+
+    outcome = run_sweep(points_of(SMALL), tmp_path, pools[0], rebuild=rebuild, workers=2, max_retries=2)
+    pools[-1].shutdown()
+    rows = pq.read_table(tmp_path / "results.parquet").to_pylist()
+    poisoned = [r for r in rows if r["seed"] == 1 and r["load_factor"] == 1.5]
+    assert len(poisoned) == 2 and all(r["error"].startswith("worker lost 3 times") for r in poisoned)
+    assert outcome.failed == 2 and sum(r["status"] == "ok" for r in rows) == 6  # nobody else paid for it
+    ok = comparable(tmp_path / "results.parquet").filter(
+        pa.compute.equal(pa.array([r["status"] for r in rows]), "ok")
+    )
+    reference = comparable(serial / "results.parquet")
+    assert ok.drop_columns(["error"]).equals(
+        reference.filter(pa.compute.equal(pa.array([r["status"] for r in rows]), "ok")).drop_columns(
+            ["error"]
+        )
+    )
+
+
+class CancellingOnce(Executor):
+    """The first submission comes back cancelled (as from a Dask scheduler that went away)."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.submitted += 1
+        if self.submitted == 1:
+            future: Future[Any] = Future()
+            future.cancel()
+            return future
+        return InlineExecutor().submit(fn, *args, **kwargs)
+
+
+def test_a_cancelled_future_is_a_lost_worker(tmp_path: Path) -> None:
+    outcome = run_sweep(points_of({"base": {"days": 0.2}, "seeds": 2}), tmp_path, CancellingOnce())
+    assert (outcome.ran, outcome.failed, outcome.resubmitted) == (2, 0, 1)
+
+
+class BrokenOnSubmit(Executor):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        raise BrokenProcessPool("a worker died while the coordinator looked away")
+
+
+def test_a_pool_found_broken_at_submission_is_rebuilt(tmp_path: Path) -> None:
+    outcome = run_sweep(points_of(SMALL), tmp_path, BrokenOnSubmit(), rebuild=InlineExecutor, workers=2)
+    assert (outcome.ran, outcome.failed) == (8, 0)
+
+
+def test_equal_points_run_once_and_fill_every_row(tmp_path: Path) -> None:
+    data = {"base": {"days": 0.2}, "axes": [{"field": "load_factor", "values": [1.0, 1.0, 1.5]}]}
+    outcome = run_sweep(points_of(data), tmp_path, InlineExecutor())
+    assert (outcome.points, outcome.ran, outcome.duplicates) == (3, 2, 1)
+    rows = pq.read_table(tmp_path / "results.parquet").to_pylist()
+    assert [r["index"] for r in rows] == [0, 1, 2] and rows[0]["point_id"] == rows[1]["point_id"]
+    assert rows[0]["jobs"] == rows[1]["jobs"] != rows[2]["jobs"]
+
+
+def test_a_folder_reused_by_another_sweep_file_shows_its_axes(tmp_path: Path) -> None:
+    first = {"base": {"days": 0.2}, "axes": [{"field": "load_factor", "values": [1.0]}]}
+    second = {"base": {"days": 0.2}, "axes": [{"field": "policy", "values": ["easy", "fcfs"]}]}
+    run_sweep(points_of(first), tmp_path, InlineExecutor())
+    outcome = run_sweep(points_of(second), tmp_path, InlineExecutor())
+    assert (outcome.skipped, outcome.ran) == (1, 1)  # (easy, load 1.0, seed 0) is the same point
+    table = pq.read_table(tmp_path / "results.parquet")
+    assert table.column("policy").to_pylist() == ["easy", "fcfs"] and "load_factor" not in table.column_names

@@ -44,6 +44,12 @@ def sweep(
     slurm_qos: Annotated[str, typer.Option(help="--slurm: QOS (-q).")] = "regular",
     slurm_constraint: Annotated[str, typer.Option(help="--slurm: constraint (-C): cpu or gpu.")] = "cpu",
     slurm_walltime: Annotated[str, typer.Option(help="--slurm: time limit per job, HH:MM:SS.")] = "01:00:00",
+    slurm_cores: Annotated[
+        int, typer.Option(help="--slurm: cores per job (Perlmutter CPU node: 128).", min=1)
+    ] = 128,
+    slurm_memory: Annotated[
+        str, typer.Option(help="--slurm: memory per job (CPU node: 480GB; GPU node: 230GB).")
+    ] = "480GB",
     slurm_processes: Annotated[
         int, typer.Option(help="--slurm: Dask worker processes per job (one point each).", min=1)
     ] = 128,
@@ -70,23 +76,22 @@ def sweep(
             typer.echo(f"{point.index:5d} {point.point_id} seed={point.seed} {shown}")
         typer.echo(f"{len(points):,} points")
         return
-    chosen = [serial, dask_local is not None, dask is not None, slurm]
-    if sum(chosen) > 1:
-        _guard(lambda: _refuse("choose one of --serial, --dask-local, --dask, --slurm"))
-    executor_spec = _guard(
-        lambda: _executor_spec(
-            workers, dask_local, dask, slurm,
-            {"jobs": slurm_jobs, "account": slurm_account, "qos": slurm_qos, "constraint": slurm_constraint,
-             "walltime": slurm_walltime, "processes": slurm_processes, "interface": slurm_interface},
-        )
-    )  # fmt: skip
-    outcome = _guard(lambda: _run(points, folder, executor_spec, serial, max_retries))
+    slurm_options = {
+        "jobs": slurm_jobs, "account": slurm_account, "qos": slurm_qos, "constraint": slurm_constraint,
+        "walltime": slurm_walltime, "cores": slurm_cores, "memory": slurm_memory,
+        "processes": slurm_processes, "interface": slurm_interface,
+    }  # fmt: skip
+    _guard(lambda: _check_choices(serial, workers, dask_local, dask, slurm, slurm_options))
+    _guard(lambda: _prepare(folder))
+    executor_spec = _guard(lambda: _executor_spec(workers, dask_local, dask, slurm, slurm_options))
+    outcome = _guard(lambda: _run(points, folder, None if serial else executor_spec, max_retries))
     _summary(outcome, folder)
-    if not no_report and not outcome.interrupted:
+    results = outcome.table
+    if not no_report and not outcome.interrupted and results is not None:
         from pmtwin.sweep.report import write_sweep_report
         from pmtwin.sweep.table import read_results
 
-        table = _guard(lambda: read_results(outcome.table))
+        table = _guard(lambda: read_results(results))
         facts = (("sweep", str(sweep_file)), ("points", f"{len(points):,}"))
         page = _guard(
             lambda: write_sweep_report(
@@ -97,15 +102,46 @@ def sweep(
         typer.echo(f"report: {page}")
     if outcome.interrupted:
         raise typer.Exit(INTERRUPTED_EXIT)
+    if outcome.failed:
+        raise typer.Exit(1)
 
 
-def _run(
-    points: list[Any], folder: Path, spec: ExecutorSpec | None, serial: bool, max_retries: int
-) -> SweepOutcome:
+SLURM_DEFAULTS: dict[str, Any] = {
+    "jobs": 1, "account": None, "qos": "regular", "constraint": "cpu", "walltime": "01:00:00", "cores": 128,
+    "memory": "480GB", "processes": 128, "interface": None,
+}  # fmt: skip
+
+
+def _check_choices(
+    serial: bool,
+    workers: int | None,
+    dask_local: int | None,
+    address: str | None,
+    slurm: bool,
+    slurm_options: dict[str, Any],
+) -> None:
+    """One executor at most, and no option that the chosen one would ignore."""
+    if sum([serial, dask_local is not None, address is not None, slurm]) > 1:
+        raise ValueError("choose one of --serial, --dask-local, --dask, --slurm")
+    if workers is not None and (serial or dask_local is not None or address is not None or slurm):
+        raise ValueError("--workers sets the local processes; with Dask or --serial it does not apply")
+    changed = [name for name, value in slurm_options.items() if value != SLURM_DEFAULTS[name]]
+    if changed and not slurm:
+        raise ValueError(f"--slurm-{changed[0].replace('_', '-')} applies with --slurm")
+
+
+def _prepare(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {folder}: exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def _run(points: list[Any], folder: Path, spec: ExecutorSpec | None, max_retries: int) -> SweepOutcome:
+    """Run on ``spec``'s executor, or in this process when it is None (--serial)."""
     from pmtwin.sweep.runner import InlineExecutor, run_sweep
 
     with _Progress(len(points)) as on_row:
-        if serial or spec is None:
+        if spec is None:
             return run_sweep(points, folder, InlineExecutor(), max_retries=max_retries, on_row=on_row)
         from pmtwin.sweep.executors import open_executor
 
@@ -164,7 +200,9 @@ class _Progress:
 def _summary(outcome: SweepOutcome, folder: Path) -> None:
     rate = outcome.ran / outcome.wall_s if outcome.wall_s > 0 else 0.0
     typer.echo(
-        f"{outcome.points:,} points: {outcome.skipped:,} already done, {outcome.ran:,} run "
+        f"{outcome.points:,} points: {outcome.skipped:,} already done, "
+        + (f"{outcome.duplicates:,} repeating another, " if outcome.duplicates else "")
+        + f"{outcome.ran:,} run "
         f"({outcome.failed:,} failed, {outcome.resubmitted:,} resubmitted after a lost worker) "
         f"in {outcome.wall_s:.1f} s ({rate:.2f} points/s); table {outcome.table}"
     )
@@ -177,7 +215,3 @@ def _summary(outcome: SweepOutcome, folder: Path) -> None:
             f"resume ({folder})",
             err=True,
         )
-
-
-def _refuse(message: str) -> None:
-    raise ValueError(message)

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 KINDS = ("local", "dask-local", "dask", "slurm")
 CONNECT_TIMEOUT_S = 10.0
+UNKNOWN_WORKERS = 64
+"""Worker threads assumed when a scheduler has none yet: it queues what it cannot run at once."""
 """How long ``kind = "dask"`` waits for the scheduler before giving up."""
 _INSTALL_HINT = "pip install 'pmtwin[dask]'"
 _SCHEDULER_PLACEHOLDER = "tcp://<insert-scheduler-address-here>:8786"
@@ -83,7 +85,7 @@ class ExecutorSpec:
 
     kind: Literal["local", "dask-local", "dask", "slurm"] = "local"
     workers: int | None = None
-    """local / dask-local: processes (default ``os.cpu_count()``)."""
+    """local / dask-local: processes (default: the CPUs this process may use, Slurm's allocation)."""
     address: str | None = None
     """dask: the scheduler's address, e.g. ``tcp://host:8786``."""
     slurm: SlurmOptions | None = None
@@ -129,7 +131,7 @@ def open_executor(
     spec: ExecutorSpec, *, connect_timeout_s: float = CONNECT_TIMEOUT_S
 ) -> Iterator[ExecutorHandle]:
     """Start the executor ``spec`` names, yield its handle, and stop it (and its workers) on exit."""
-    workers = spec.workers or os.cpu_count() or 1
+    workers = spec.workers or len(os.sched_getaffinity(0)) or 1
     if spec.kind == "local":
         with _open_local(workers) as handle:
             yield handle
@@ -217,8 +219,8 @@ def _open_dask(address: str, timeout_s: float) -> Iterator[ExecutorHandle]:
     except (OSError, TimeoutError, ValueError) as exc:
         raise ValueError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     with client:
-        workers = len(client.nthreads())
-        with _dask_handle(client, f"Dask at {address}, {workers} workers", workers) as handle:
+        workers = sum(client.nthreads().values()) or UNKNOWN_WORKERS
+        with _dask_handle(client, f"Dask at {address}, {workers} worker threads", workers) as handle:
             yield handle
 
 

@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pmtwin.sweep.scenario import Scenario
 
 NULL = "null"
+FIELD_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 Value = bool | int | float | str | None
 LAWS = ("uniform", "loguniform", "integers", "choice")
 MAX_POINTS = 1_000_000
@@ -47,6 +50,11 @@ class Axis(BaseModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Axis:
+        for name in [self.field or "", *(self.zip or {}), *(self.random or {})]:
+            if name and not FIELD_PATH.fullmatch(name) or name == "" and self.field == "":
+                raise ValueError(
+                    f"{name!r} is not a field path (words joined by dots, e.g. power.power_cap_mw)"
+                )
         kinds = [self.field is not None, self.zip is not None, self.random is not None]
         if sum(kinds) != 1:
             raise ValueError("give exactly one of field (with values), zip or random (with samples)")
@@ -63,6 +71,14 @@ class Axis(BaseModel):
         for name, law in (self.random or {}).items():
             _check_law(name, law)
         return self
+
+    def size(self) -> int:
+        """How many steps the axis has (without drawing them)."""
+        if self.field is not None:
+            return len(self.values or [])
+        if self.zip is not None:
+            return len(next(iter(self.zip.values())))
+        return self.samples or 0
 
     def fields(self) -> list[str]:
         if self.field is not None:
@@ -97,6 +113,13 @@ class SweepSpec(BaseModel):
     """The metrics the sweep report plots against each axis (columns of the results table)."""
     base: dict[str, Any] = {}
     axes: list[Axis] = []
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not NAME.fullmatch(value) or ".." in value:
+            raise ValueError(f"{value!r}: a name of letters, digits, '.', '_' and '-' (it names a folder)")
+        return value
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -164,10 +187,10 @@ def parse_sweep(data: dict[str, Any], source: str = "sweep") -> SweepSpec:
 
 def expand(spec: SweepSpec, source: str = "sweep") -> list[Point]:
     """The sweep's points, validated (a value a scenario refuses is an error naming the axis)."""
-    steps = [axis.assignments() for axis in spec.axes]
-    count = math.prod(len(s) for s in steps) * len(spec.seeds)
+    count = math.prod(axis.size() for axis in spec.axes) * len(spec.seeds)
     if count > MAX_POINTS:
         raise ValueError(f"{source}: {count:,} points; at most {MAX_POINTS:,}")
+    steps = [axis.assignments() for axis in spec.axes]
     points: list[Point] = []
     cache: dict[str, Scenario] = {}
     for combination in itertools.product(*steps):
@@ -175,6 +198,8 @@ def expand(spec: SweepSpec, source: str = "sweep") -> list[Point]:
         key = json.dumps(values, sort_keys=True)
         scenario = cache.get(key) or _scenario(spec.base, values, source)
         cache[key] = scenario
+        if scenario.command == "replay" and len(spec.seeds) > 1:
+            raise ValueError(f"{source}: seeds: a replay draws nothing at random; give one seed")
         for seed in spec.seeds:
             points.append(Point(len(points), point_key(scenario, seed), values, scenario, seed))
     return points
@@ -188,15 +213,17 @@ def point_key(scenario: Scenario, seed: int) -> str:
 
 def _scenario(base: dict[str, Any], values: dict[str, Value], source: str) -> Scenario:
     data = json.loads(json.dumps(base))  # a deep copy
-    for name, value in values.items():
-        _assign(data, name, value)
+    shown = ", ".join(f"{k} = {v!r}" for k, v in values.items()) or "base"
     try:
+        for name, value in values.items():
+            _assign(data, name, value)
         return Scenario.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "scenario"
-        shown = ", ".join(f"{k} = {v!r}" for k, v in values.items())
-        raise ValueError(f"{source}: the point ({shown or 'base'}): {where}: {first['msg']}") from None
+        raise ValueError(f"{source}: the point ({shown}): {where}: {first['msg']}") from None
+    except ValueError as exc:
+        raise ValueError(f"{source}: the point ({shown}): {exc}") from None
 
 
 def _assign(data: dict[str, Any], path: str, value: Value) -> None:
@@ -226,6 +253,8 @@ def _check_law(name: str, law: dict[str, list[Value]]) -> None:
         return
     if len(args) != 2 or not all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
         raise ValueError(f"random {name!r}: {kind} needs [low, high]")
+    if kind == "integers" and not all(isinstance(a, int) for a in args):
+        raise ValueError(f"random {name!r}: integers needs whole numbers [low, high]")
     low, high = float(args[0]), float(args[1])  # type: ignore[arg-type]
     if not low < high or (kind == "loguniform" and low <= 0):
         raise ValueError(

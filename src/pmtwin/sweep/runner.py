@@ -20,8 +20,8 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, Executor, Future, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,14 @@ class SweepOutcome:
 
     points: int
     skipped: int = 0
+    duplicates: int = 0
+    """Points equal to an earlier one (same scenario and seed): run once, a row each."""
     ran: int = 0
     failed: int = 0
     resubmitted: int = 0
     interrupted: bool = False
     wall_s: float = 0.0
-    table: Path = field(default_factory=Path)
+    table: Path | None = None
 
 
 class InlineExecutor(Executor):
@@ -96,7 +98,7 @@ class RowStore:
         """``results.parquet``: the rows of ``points`` that have finished, in plan order."""
         from pmtwin.sweep.table import rows_table, write_table
 
-        ordered = [{**rows[p.point_id], "index": p.index} for p in points if p.point_id in rows]
+        ordered = [{**rows[p.point_id], **p.values, "index": p.index} for p in points if p.point_id in rows]
         axes = list(dict.fromkeys(name for p in points for name in p.values))
         path = self.sweep_dir / TABLE_NAME
         write_table(rows_table(ordered, axes), path)
@@ -116,56 +118,142 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run the points not yet finished in ``sweep_dir`` on ``executor``; see the module doc."""
     began = time.perf_counter()
-    sweep_dir = Path(sweep_dir).resolve()
-    store = RowStore(sweep_dir)
-    rows = store.load()
-    outcome = SweepOutcome(points=len(points))
-    todo: deque[Point] = deque()
-    for point in points:
-        if rows.get(point.point_id, {}).get("status") == "ok":
-            outcome.skipped += 1
-        else:
-            todo.append(point)
-    attempts: dict[str, int] = {}
-    in_flight: dict[Future[dict[str, Any]], Point] = {}
-    finished = outcome.skipped
-    last_table = time.monotonic()
-    limit = max(1, workers * in_flight_per_worker)
+    loop = _Loop(points, Path(sweep_dir).resolve(), executor, rebuild, max_retries, on_row)
+    loop.limit = max(1, workers * in_flight_per_worker)
     try:
-        while todo or in_flight:
-            while todo and len(in_flight) < limit:
-                point = todo.popleft()
-                in_flight[executor.submit(run_point, point, str(sweep_dir))] = point
-            done, _ = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
-            if any(isinstance(f.exception(), BrokenExecutor) for f in done):
-                if rebuild is None:
-                    raise next(e for f in done if isinstance(e := f.exception(), BrokenExecutor))
-                executor = rebuild()
-                done = set(in_flight)  # the broken pool's futures are all lost, or finished before
-            for future in sorted(done, key=lambda f: in_flight[f].index):  # plan order among ties
-                point = in_flight.pop(future)
-                error = future.exception()
-                if error is None:
-                    row = future.result()
-                else:  # the worker was lost (killed, cancelled, its pool broken, unreachable)
-                    lost = _lost(point, attempts, max_retries, error)
-                    if lost is None:
-                        todo.appendleft(point)
-                        outcome.resubmitted += 1
-                        continue
-                    row = lost
-                finished = _record(store, rows, row, outcome, on_row, finished, len(points))
-            if time.monotonic() - last_table > TABLE_EVERY_S:
-                store.write_table(points, rows)
-                last_table = time.monotonic()
+        loop.run()
     except KeyboardInterrupt:
-        outcome.interrupted = True
-        for future in in_flight:
-            future.cancel()
+        loop.interrupt()
     finally:
-        outcome.table = store.write_table(points, rows)
-        outcome.wall_s = time.perf_counter() - began
-    return outcome
+        loop.outcome.table = loop.store.write_table(points, loop.rows)
+        loop.outcome.wall_s = time.perf_counter() - began
+    return loop.outcome
+
+
+class _Loop:
+    """The state of one ``run_sweep`` call: points to submit, futures in flight, retries.
+
+    After a process pool broke with several points in flight, nobody knows which one killed its
+    worker: those points become suspects and run one at a time, and a retry is counted only against a
+    point that breaks the pool on its own.
+    """
+
+    def __init__(
+        self,
+        points: Sequence[Point],
+        sweep_dir: Path,
+        executor: Executor,
+        rebuild: Callable[[], Executor] | None,
+        max_retries: int,
+        on_row: RowCallback | None,
+    ) -> None:
+        self.points, self.sweep_dir, self.executor = points, sweep_dir, executor
+        self.rebuild, self.max_retries, self.on_row = rebuild, max_retries, on_row
+        self.store = RowStore(sweep_dir)
+        self.rows = self.store.load()
+        self.outcome = SweepOutcome(points=len(points))
+        self.todo: deque[Point] = deque()
+        self.in_flight: dict[Future[dict[str, Any]], Point] = {}
+        self.attempts: dict[str, int] = {}
+        self.suspects: set[str] = set()
+        self.limit = 1
+        seen: set[str] = set()
+        for point in points:
+            if point.point_id in seen:  # the same scenario and seed again: one run serves both rows
+                self.outcome.duplicates += 1
+            elif self.rows.get(point.point_id, {}).get("status") == "ok":
+                self.outcome.skipped += 1
+            else:
+                self.todo.append(point)
+            seen.add(point.point_id)
+        self.finished = self.outcome.skipped + self.outcome.duplicates
+
+    def run(self) -> None:
+        last_table = time.monotonic()
+        while self.todo or self.in_flight:
+            self._fill()
+            if not self.in_flight:
+                continue
+            done, _ = wait(list(self.in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
+            # a future cancelled by its executor without notice never counts as done for wait()
+            self._collect(done | {f for f in self.in_flight if f.cancelled()})
+            if time.monotonic() - last_table > TABLE_EVERY_S:
+                self.store.write_table(self.points, self.rows)
+                last_table = time.monotonic()
+
+    def interrupt(self) -> None:
+        """Ctrl-C: keep what already finished, cancel the rest."""
+        self.outcome.interrupted = True
+        for future, point in list(self.in_flight.items()):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._record(future.result())
+                self.suspects.discard(point.point_id)
+            else:
+                future.cancel()
+
+    def _fill(self) -> None:
+        while self.todo and len(self.in_flight) < (1 if self.suspects else self.limit):
+            point = self.todo.popleft()
+            try:
+                future = self.executor.submit(run_point, point, str(self.sweep_dir))
+            except BrokenExecutor as exc:  # a worker died since the last look
+                self.todo.appendleft(point)
+                self._pool_broke(exc)
+                return
+            except RuntimeError as exc:  # shut down, or its client closed
+                raise ValueError(f"the executor stopped taking work: {exc}") from None
+            self.in_flight[future] = point
+
+    def _collect(self, done: set[Future[dict[str, Any]]]) -> None:
+        broken = [f for f in done if not f.cancelled() and isinstance(f.exception(), BrokenExecutor)]
+        for future in sorted(done, key=lambda f: self.in_flight[f].index):  # plan order among ties
+            if future in broken:
+                continue
+            point = self.in_flight.pop(future)
+            error = CancelledError("the executor cancelled it") if future.cancelled() else future.exception()
+            if error is None:
+                self._record(future.result())
+                self.suspects.discard(point.point_id)
+            elif not broken:
+                self._retry_or_fail(point, error)
+            else:  # lost with the pool
+                self.in_flight[future] = point
+        if broken:
+            error = broken[0].exception()
+            assert isinstance(error, BrokenExecutor)
+            self._pool_broke(error)
+
+    def _pool_broke(self, error: BrokenExecutor) -> None:
+        if self.rebuild is None:
+            raise error
+        lost = sorted(self.in_flight.values(), key=lambda p: p.index)
+        self.in_flight.clear()
+        self.executor = self.rebuild()
+        if len(lost) == 1:  # it was alone: it broke the pool
+            self._retry_or_fail(lost[0], error)
+            return
+        self.suspects.update(p.point_id for p in lost)
+        self.outcome.resubmitted += len(lost)
+        self.todo.extendleft(reversed(lost))
+
+    def _retry_or_fail(self, point: Point, error: BaseException) -> None:
+        row = _lost(point, self.attempts, self.max_retries, error)
+        if row is None:
+            self.todo.appendleft(point)
+            self.outcome.resubmitted += 1
+        else:
+            self.suspects.discard(point.point_id)
+            self._record(row)
+
+    def _record(self, row: dict[str, Any]) -> None:
+        self.store.put(row)
+        self.rows[row["point_id"]] = row
+        self.outcome.ran += 1
+        if row["status"] != "ok":
+            self.outcome.failed += 1
+        self.finished += 1
+        if self.on_row is not None:
+            self.on_row(row, self.finished, len(self.points))
 
 
 def _lost(
@@ -180,22 +268,3 @@ def _lost(
         status="error", error=f"worker lost {attempts[point.point_id]} times: {type(exc).__name__}: {exc}"
     )
     return row
-
-
-def _record(
-    store: RowStore,
-    rows: dict[str, dict[str, Any]],
-    row: dict[str, Any],
-    outcome: SweepOutcome,
-    on_row: RowCallback | None,
-    finished: int,
-    total: int,
-) -> int:
-    store.put(row)
-    rows[row["point_id"]] = row
-    outcome.ran += 1
-    if row["status"] != "ok":
-        outcome.failed += 1
-    if on_row is not None:
-        on_row(row, finished + 1, total)
-    return finished + 1

@@ -65,6 +65,14 @@ class Scenario(BaseModel):
             raise ValueError("load_factor applies to command = 'simulate'")
         if self.command == "simulate" and self.machine is None:
             raise ValueError("a simulation needs a machine")
+        unused = (
+            ("days", "workload", "slurm_features")
+            if self.command == "replay"
+            else ("partition", "trace_format")
+        )
+        ignored = sorted(set(unused) & self.model_fields_set)
+        if ignored:
+            raise ValueError(f"{', '.join(ignored)} does not apply to command = {self.command!r}")
         if self.scheduler is not None:
             from pmtwin.sched.config import SchedulerConfig
 
