@@ -21,7 +21,6 @@ from pmtwin.sched.qos import load_qos
 from pmtwin.workload.desi_jobs import (
     DesiJobs,
     DesiJobsConfig,
-    desi_jobs,
     desi_night_jobs,
     desi_reprocessing_campaign,
     desi_reprocessing_jobs,
@@ -256,10 +255,10 @@ def test_campaigns_start_on_their_day(days: float, starts_day: list[float]) -> N
 
 def test_same_generator_state_same_table_and_fast() -> None:
     start = time.perf_counter()
-    one = desi_jobs(perlmutter(), days=365, rng=np.random.default_rng(7))
+    one = draw_desi_jobs(perlmutter(), days=365, rng=np.random.default_rng(7)).jobs
     elapsed_s = time.perf_counter() - start
-    two = desi_jobs(perlmutter(), days=365, rng=np.random.default_rng(7))
-    other = desi_jobs(perlmutter(), days=365, rng=np.random.default_rng(8))
+    two = draw_desi_jobs(perlmutter(), days=365, rng=np.random.default_rng(7)).jobs
+    other = draw_desi_jobs(perlmutter(), days=365, rng=np.random.default_rng(8)).jobs
     for name in COLUMN_DTYPES:
         assert np.array_equal(getattr(one, name), getattr(two, name)), name
     assert one.depends is not None and two.depends is not None
@@ -295,9 +294,9 @@ def test_bad_runs_raise_clear_errors() -> None:
     with pytest.raises(PerfModelError, match="no node type"):
         desi_night_jobs(machine, days=5, rng=rng, config=load_desi_jobs_config(node_type="gpu-90gb"))
     with pytest.raises(ValueError, match="days must be"):
-        desi_jobs(machine, days=-1, rng=rng)
+        draw_desi_jobs(machine, days=-1, rng=rng)
     with pytest.raises(ValueError, match="days must be"):
-        desi_jobs(machine, days=math.nan, rng=rng)
+        draw_desi_jobs(machine, days=math.nan, rng=rng)
 
 
 def test_packaged_toml_loads_and_cites_every_value() -> None:
@@ -323,7 +322,7 @@ def test_slurm_mode_runs_every_desi_job_to_completion() -> None:
 
     system = perlmutter()
     cfg = load_desi_jobs_config(reprocessing_start_day=3)
-    jobs = desi_jobs(system, days=20, rng=np.random.default_rng(2), config=cfg)
+    jobs = draw_desi_jobs(system, days=20, rng=np.random.default_rng(2), config=cfg).jobs
     config = SchedulerConfig(walltime="kill")
     result = run_slurm(jobs, pool_of_jobs(jobs, system), slurm_pools(system), config, load_qos("perlmutter"))
     assert np.all(result.state == STATE_NAMES.index("COMPLETED"))

@@ -106,12 +106,6 @@ def sweep(
         raise typer.Exit(1)
 
 
-SLURM_DEFAULTS: dict[str, Any] = {
-    "jobs": 1, "account": None, "qos": "regular", "constraint": "cpu", "walltime": "01:00:00", "cores": 128,
-    "memory": "480GB", "processes": 128, "interface": None,
-}  # fmt: skip
-
-
 def _check_choices(
     serial: bool,
     workers: int | None,
@@ -125,7 +119,10 @@ def _check_choices(
         raise ValueError("choose one of --serial, --dask-local, --dask, --slurm")
     if workers is not None and (serial or dask_local is not None or address is not None or slurm):
         raise ValueError("--workers sets the local processes; with Dask or --serial it does not apply")
-    changed = [name for name, value in slurm_options.items() if value != SLURM_DEFAULTS[name]]
+    from pmtwin.sweep.executors import SlurmOptions
+
+    defaults = SlurmOptions()
+    changed = [name for name, value in slurm_options.items() if value != getattr(defaults, name)]
     if changed and not slurm:
         raise ValueError(f"--slurm-{changed[0].replace('_', '-')} applies with --slurm")
 

@@ -3,11 +3,12 @@ and side-by-side comparisons of scenarios (docs/reports.md)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from pmtwin._files import replace_file
 
 if TYPE_CHECKING:
     from pmtwin.report.rundata import RunData
@@ -38,7 +39,7 @@ def write_run_report(run: RunData, *, pngs: bool) -> Path:
         from pmtwin.report.png import write_pngs
 
         names = [path.stem for path in write_pngs(report, run.path)]
-    return _write_text(run.path / REPORT_NAME, render_html(report, names))
+    return replace_file(run.path / REPORT_NAME, render_html(report, names).encode())
 
 
 def write_comparison(run_dirs: Sequence[Path], out: Path, *, names: Sequence[str] | None = None) -> Path:
@@ -58,15 +59,4 @@ def write_comparison(run_dirs: Sequence[Path], out: Path, *, names: Sequence[str
     if out.exists() and out.is_dir():
         raise ValueError(f"{out}: is a directory; give the comparison's file name (e.g. compare.html)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    return _write_text(out, render_html(report))
-
-
-def _write_text(path: Path, text: str) -> Path:
-    """Write beside ``path`` under a name of this process and thread, then rename into place (concurrent
-    writers of one page never mix their bytes)."""
-    import threading
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return replace_file(out, render_html(report).encode())

@@ -6,7 +6,6 @@ Times on chart axes are days from each run's first submission; waits are hours; 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +23,7 @@ from pmtwin.report.figures import (
 )
 from pmtwin.report.gantt import gantt_chart
 from pmtwin.report.rundata import RunData
+from pmtwin.results.metrics import summary_figure
 
 SCATTER_POINTS = 4_000
 TOP_ACCOUNTS = 20
@@ -320,20 +320,6 @@ def _table(runs: Sequence[RunData]) -> tuple[Row, ...]:
             ("requeues", "", "lower", ("scheduler", "requeues"), 1.0),
         ]
     return tuple(
-        Row(label, tuple(_figure(run.summary, path, factor) for run in runs), unit, better)
+        Row(label, tuple(summary_figure(run.summary, path, factor) for run in runs), unit, better)
         for label, unit, better, path, factor in specs
     )
-
-
-def _figure(summary: dict[str, Any], path: tuple[str, ...], factor: float) -> float | int | None:
-    """The figure at ``path`` (scaled; whole numbers stay integers when unscaled), or None."""
-    node: Any = summary
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    if isinstance(node, bool) or not isinstance(node, int | float):
-        return None
-    if isinstance(node, int) and factor == 1.0:
-        return node
-    return float(node) * factor

@@ -151,3 +151,18 @@ def _distribution(values: NDArray[np.float64]) -> JsonDict:
         "p95": float(p95),
         "max": float(values.max()),
     }
+
+
+def summary_figure(summary: dict[str, Any], path: tuple[str, ...], factor: float = 1.0) -> float | int | None:
+    """The figure at ``path`` in a summary (scaled by ``factor``; whole numbers stay integers when
+    unscaled), or None where the run has no such figure."""
+    node: Any = summary
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        return None
+    if isinstance(node, int) and factor == 1.0:
+        return node
+    return float(node) * factor

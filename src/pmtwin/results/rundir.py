@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from pmtwin._files import replace_file
 from pmtwin.results.series import LevelSeries
 from pmtwin.sim.engine import Schedule
 from pmtwin.workload.jobs import JobTable
@@ -48,14 +49,14 @@ def write_run_dir(
     with its parents; other files in it are left alone.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    _replace_bytes(out_dir / "config.toml", config_toml.encode())
+    replace_file(out_dir / "config.toml", config_toml.encode())
     table = job_results_table(jobs, schedule, pool_names)
     for name, values in (extra_columns or {}).items():
         table = table.append_column(name, _column(values))
     _write_parquet(out_dir / "jobs.parquet", table, ())
     _write_parquet(out_dir / "series.parquet", series.to_table(), ("value",))
     text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    _replace_bytes(out_dir / "summary.json", text.encode())
+    replace_file(out_dir / "summary.json", text.encode())
 
 
 def job_results_table(jobs: JobTable, schedule: Schedule, pool_names: Sequence[str]) -> pa.Table:
@@ -130,10 +131,4 @@ def _write_parquet(path: Path, table: pa.Table, repetitive_columns: Sequence[str
         use_dictionary=dictionary,
         use_byte_stream_split=split or False,
     )
-    os.replace(tmp, path)
-
-
-def _replace_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
     os.replace(tmp, path)

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from pmtwin._files import replace_file
 from pmtwin.serve.requests import TraceFile, TraceFormat, TraceInfo
 
 RUN_ID = re.compile(r"^run-[0-9]{4,}$")
@@ -166,6 +167,4 @@ def _next_number(paths: Iterator[Path], pattern: re.Pattern[str], prefix: str, s
 
 def write_json(path: Path, data: object) -> None:
     """Write JSON atomically (a reader never sees half a file)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    replace_file(path, (json.dumps(data, indent=2) + "\n").encode())

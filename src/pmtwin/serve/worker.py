@@ -82,43 +82,41 @@ def progress_events(first_s: float, last_s: float) -> ProgressFn:
 
 
 def execute(job: WorkerJob, run_dir: Path, progress: ProgressFactory) -> RunResult:
-    """Run the request into ``run_dir`` as ``pmtwin simulate`` / ``pmtwin replay --machine`` would."""
-    from pmtwin import runs
-    from pmtwin.runs_power import PowerOptions
-    from pmtwin.workload.model import with_load_factor
+    """Run the request into ``run_dir`` as ``pmtwin simulate`` / ``pmtwin replay --machine`` would: as the
+    scenario it describes (the report is written after the run, as a phase of its own)."""
+    from pmtwin.sweep.scenario import Scenario, run_scenario
 
     request = job.request
-    power = PowerOptions(True, request.power_cap_mw, request.gpu_power_cap_w, request.outdoor_temp_c)
-    scheduler = None
-    if request.priority is not None:
-        from pmtwin.sched.config import SchedulerConfig
-
-        scheduler = SchedulerConfig.model_validate({"policy": request.policy, "priority": request.priority})
-    # No report here: it is written after the run, as a phase of its own.
     common: dict[str, Any] = {
-        "policy": request.policy, "progress": progress, "scheduler": scheduler, "report": "none",
-    }  # fmt: skip
+        "machine": request.machine,
+        "policy": request.policy,
+        "scheduler": None if request.priority is None else {"priority": request.priority},
+        "power": {
+            "power_cap_mw": request.power_cap_mw,
+            "gpu_power_cap_w": request.gpu_power_cap_w,
+            "outdoor_temp_c": request.outdoor_temp_c,
+        },
+    }
     if job.trace is not None:
-        return runs.replay(
-            Path(job.trace.path), out_dir=run_dir, trace_format=job.trace.format, machine=request.machine,
-            power=power, **common,
-        )  # fmt: skip
+        replay = Scenario(command="replay", trace=job.trace.path, trace_format=job.trace.format, **common)
+        return run_scenario(replay, 0, run_dir, progress=progress)
     assert request.workload.kind == "generated"
-    return runs.simulate(
-        out_dir=run_dir, machine=request.machine, days=request.workload.days, seed=request.workload.seed,
-        workload=with_load_factor(request.workload.model, request.load_factor), power=power, **common,
-    )  # fmt: skip
+    simulation = Scenario(
+        days=request.workload.days, workload=request.workload.model, load_factor=request.load_factor, **common
+    )
+    return run_scenario(simulation, request.workload.seed, run_dir, progress=progress)
 
 
 def figures(summary: dict[str, Any]) -> Figures:
     """The headline figures of a run's summary (an empty run has no waits: mean 0)."""
-    power = summary.get("power") or {}
-    mean_wait_s = (summary.get("wait_s") or {}).get("mean")
+    from pmtwin.results.metrics import summary_figure
+
+    energy_mwh = summary_figure(summary, ("power", "energy_system_mwh"))
     return Figures(
         jobs=int(summary["jobs"]),
-        utilization=float(summary.get("utilization") or 0.0),
-        mean_wait_s=float(mean_wait_s) if mean_wait_s is not None else 0.0,
-        energy_mwh=power.get("energy_system_mwh"),
+        utilization=float(summary_figure(summary, ("utilization",)) or 0.0),
+        mean_wait_s=float(summary_figure(summary, ("wait_s", "mean")) or 0.0),
+        energy_mwh=None if energy_mwh is None else float(energy_mwh),
     )
 
 

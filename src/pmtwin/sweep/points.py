@@ -15,22 +15,24 @@ from typing import Any
 
 from pmtwin.sweep.plan import Point
 
-METRICS: dict[str, str] = {
-    "jobs": "",
-    "utilization": "higher",
-    "wait_mean_h": "lower",
-    "wait_median_h": "lower",
-    "wait_p95_h": "lower",
-    "bsld_mean": "lower",
-    "bsld_p95": "lower",
-    "makespan_days": "",
-    "energy_facility_mwh": "lower",
-    "energy_system_mwh": "lower",
-    "mean_system_mw": "lower",
-    "peak_facility_mw": "lower",
+_HOUR, _DAY = 1 / 3600.0, 1 / 86400.0
+METRIC_FIGURES: dict[str, tuple[tuple[str, ...], float]] = {
+    "jobs": (("jobs",), 1.0),
+    "utilization": (("utilization",), 1.0),
+    "wait_mean_h": (("wait_s", "mean"), _HOUR),
+    "wait_median_h": (("wait_s", "median"), _HOUR),
+    "wait_p95_h": (("wait_s", "p95"), _HOUR),
+    "bsld_mean": (("bounded_slowdown", "mean"), 1.0),
+    "bsld_p95": (("bounded_slowdown", "p95"), 1.0),
+    "makespan_days": (("makespan_s",), _DAY),
+    "energy_facility_mwh": (("power", "energy_facility_mwh"), 1.0),
+    "energy_system_mwh": (("power", "energy_system_mwh"), 1.0),
+    "mean_system_mw": (("power", "mean_system_w"), 1e-6),
+    "peak_facility_mw": (("power", "peak_facility_w"), 1e-6),
 }
-"""Metric columns of every row (per-pool ``utilization:<pool>`` columns come on top), and which way is
-better ("" where neither is)."""
+"""Each metric column: where it lies in a run's summary.json, and the factor to its unit."""
+METRICS = tuple(METRIC_FIGURES)
+"""Metric columns of every row (per-pool ``utilization:<pool>`` columns come on top)."""
 POINTS_DIR = "points"
 
 
@@ -39,13 +41,12 @@ def run_point(point: Point, sweep_dir: str) -> dict[str, Any]:
     from pmtwin.sweep.executors import worker_name
 
     began = time.perf_counter()
-    run_dir = Path(POINTS_DIR) / point.point_id
-    row = base_row(point, str(run_dir))
+    row = base_row(point)
     row["worker"] = worker_name()
     try:
         from pmtwin.sweep.scenario import run_scenario
 
-        result = run_scenario(point.scenario, point.seed, Path(sweep_dir) / run_dir)
+        result = run_scenario(point.scenario, point.seed, Path(sweep_dir) / row["run_dir"])
         row.update(metrics(result.summary))
         row["simulate_s"] = float(result.wall_s.get("simulate_s", 0.0))
         row["status"] = "ok"
@@ -57,15 +58,16 @@ def run_point(point: Point, sweep_dir: str) -> dict[str, Any]:
     return row
 
 
-def base_row(point: Point, run_dir: str) -> dict[str, Any]:
-    """The columns a row has before its run: identity, axis values, seed and the resolved scenario."""
+def base_row(point: Point) -> dict[str, Any]:
+    """The columns a row has before its run: identity, axis values, seed, the run directory (relative to
+    the sweep folder) and the resolved scenario."""
     row: dict[str, Any] = {
         "point_id": point.point_id,
         "index": point.index,
         "seed": point.seed,
         "status": "pending",
         "error": None,
-        "run_dir": run_dir,
+        "run_dir": str(Path(POINTS_DIR) / point.point_id),
         "config": json.dumps(point.scenario.model_dump(mode="json"), sort_keys=True),
     }
     row.update(point.values)
@@ -74,28 +76,9 @@ def base_row(point: Point, run_dir: str) -> dict[str, Any]:
 
 def metrics(summary: dict[str, Any]) -> dict[str, float | None]:
     """The metric columns from a run's summary.json (None where the run has no such figure)."""
-    hours, days = 1 / 3600.0, 1 / 86400.0
-    power = summary.get("power") or {}
-    wait = summary.get("wait_s") or {}
-    slowdown = summary.get("bounded_slowdown") or {}
-    found: dict[str, Any] = {
-        "jobs": summary.get("jobs"),
-        "utilization": summary.get("utilization"),
-        "wait_mean_h": _scaled(wait.get("mean"), hours),
-        "wait_median_h": _scaled(wait.get("median"), hours),
-        "wait_p95_h": _scaled(wait.get("p95"), hours),
-        "bsld_mean": slowdown.get("mean"),
-        "bsld_p95": slowdown.get("p95"),
-        "makespan_days": _scaled(summary.get("makespan_s"), days),
-        "energy_facility_mwh": power.get("energy_facility_mwh"),
-        "energy_system_mwh": power.get("energy_system_mwh"),
-        "mean_system_mw": _scaled(power.get("mean_system_w"), 1e-6),
-        "peak_facility_mw": _scaled(power.get("peak_facility_w"), 1e-6),
-    }
-    for pool, block in sorted((summary.get("pools") or {}).items()):
-        found[f"utilization:{pool}"] = block.get("utilization")
+    from pmtwin.results.metrics import summary_figure
+
+    found = {name: summary_figure(summary, path, factor) for name, (path, factor) in METRIC_FIGURES.items()}
+    for pool in sorted(summary.get("pools") or {}):
+        found[f"utilization:{pool}"] = summary_figure(summary, ("pools", pool, "utilization"))
     return {name: None if value is None else float(value) for name, value in found.items()}
-
-
-def _scaled(value: Any, factor: float) -> float | None:
-    return None if value is None else float(value) * factor

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from pmtwin.report import REPORT_NAME, _write_text
+from pmtwin._files import replace_file
+from pmtwin.report import REPORT_NAME
 from pmtwin.report.charts import Chart, Report, Row, Trace
 from pmtwin.report.html import format_value, render_html
 
@@ -85,7 +86,7 @@ def write_sweep_report(
         from pmtwin.report.png import write_pngs
 
         names = [path.stem for path in write_pngs(report, out_dir)]
-    return _write_text(out_dir / REPORT_NAME, render_html(report, names))
+    return replace_file(out_dir / REPORT_NAME, render_html(report, names).encode())
 
 
 def sweep_report(

@@ -16,7 +16,6 @@ sweep resumable and loss-free:
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -25,13 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pmtwin._files import replace_file
 from pmtwin.sweep.plan import Point
 from pmtwin.sweep.points import base_row, run_point
+from pmtwin.sweep.table import TIMING
 
 ROWS_DIR = "rows"
 TABLE_NAME = "results.parquet"
 TABLE_EVERY_S = 5.0
-TIMING_COLUMNS = ("wall_s", "simulate_s", "worker", "traceback")
+TIMING_COLUMNS = (*TIMING, "traceback")
 """Columns that differ between two runs of the same point (where and how fast it ran)."""
 
 RowCallback = Callable[[dict[str, Any], int, int], None]
@@ -89,10 +90,8 @@ class RowStore:
         return rows
 
     def put(self, row: dict[str, Any]) -> None:
-        path = self.rows_dir / f"{row['point_id']}.json"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(row, sort_keys=True, allow_nan=True), encoding="utf-8")
-        os.replace(tmp, path)
+        text = json.dumps(row, sort_keys=True, allow_nan=True)
+        replace_file(self.rows_dir / f"{row['point_id']}.json", text.encode())
 
     def write_table(self, points: Sequence[Point], rows: dict[str, dict[str, Any]]) -> Path:
         """``results.parquet``: the rows of ``points`` that have finished, in plan order."""
@@ -263,7 +262,7 @@ def _lost(
     attempts[point.point_id] = attempts.get(point.point_id, 0) + 1
     if attempts[point.point_id] <= max_retries:
         return None
-    row = base_row(point, str(Path("points") / point.point_id))
+    row = base_row(point)
     row.update(
         status="error", error=f"worker lost {attempts[point.point_id]} times: {type(exc).__name__}: {exc}"
     )

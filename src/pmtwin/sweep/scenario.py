@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
-    from pmtwin.runs import RunResult
+    from pmtwin.runs import ProgressFactory, RunResult
 
 FORBID = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,8 +80,11 @@ class Scenario(BaseModel):
         return self
 
 
-def run_scenario(scenario: Scenario, seed: int, out_dir: Path) -> RunResult:
-    """Run the scenario with ``seed`` into ``out_dir`` (the library calls behind simulate and replay)."""
+def run_scenario(
+    scenario: Scenario, seed: int, out_dir: Path, *, progress: ProgressFactory | None = None
+) -> RunResult:
+    """Run the scenario with ``seed`` into ``out_dir`` (the library calls behind simulate and replay);
+    ``progress`` follows the engine as ``pmtwin.runs`` describes."""
     from pmtwin import runs
     from pmtwin.runs_power import PowerOptions
     from pmtwin.workload.model import with_load_factor
@@ -100,11 +103,12 @@ def run_scenario(scenario: Scenario, seed: int, out_dir: Path) -> RunResult:
         return runs.replay(
             Path(scenario.trace), out_dir=out_dir, policy=scenario.policy, trace_format=scenario.trace_format,
             machine=scenario.machine, partition=scenario.partition, scheduler=scheduler, power=options,
-            report=scenario.report,
+            report=scenario.report, progress=progress,
         )  # fmt: skip
     assert scenario.machine is not None
     return runs.simulate(
         out_dir=out_dir, machine=scenario.machine, days=scenario.days, seed=seed, policy=scenario.policy,
         scheduler=scheduler, slurm_features=scenario.slurm_features, power=options,
         workload=with_load_factor(scenario.workload, scenario.load_factor), report=scenario.report,
+        progress=progress,
     )  # fmt: skip

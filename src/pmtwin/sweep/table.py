@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 LEADING = ("point_id", "index", "seed")
 TRAILING = ("status", "error")
 TIMING = ("wall_s", "simulate_s", "worker")
+"""Where and how fast a point ran: these columns differ between two runs of the same point."""
 LAST = ("run_dir", "config", "traceback")
 
 

@@ -586,22 +586,6 @@ class DesiJobs:
     plan: DesiNightPlan | None
 
 
-def desi_jobs(
-    machine: Machine,
-    *,
-    days: float,
-    rng: np.random.Generator,
-    config: DesiJobsConfig | None = None,
-    nights: bool = True,
-    reprocessing: bool = True,
-) -> JobTable:
-    """The nights' realtime jobs and the reprocessing campaigns (each unless switched off) together,
-    ids 1..n in canonical order."""
-    return draw_desi_jobs(
-        machine, days=days, rng=rng, config=config, nights=nights, reprocessing=reprocessing
-    ).jobs
-
-
 def draw_desi_jobs(
     machine: Machine,
     *,
@@ -611,7 +595,8 @@ def draw_desi_jobs(
     nights: bool = True,
     reprocessing: bool = True,
 ) -> DesiJobs:
-    """``desi_jobs`` with the nights' plan (observing nights, nights cut at the horizon)."""
+    """The nights' realtime jobs and the reprocessing campaigns (each unless switched off) together, ids
+    1..n in canonical order, with the nights' plan (observing nights, nights cut at the horizon)."""
     config = load_desi_jobs_config() if config is None else config
     tables, plan = [], None
     if nights:
