@@ -96,7 +96,7 @@ def test_generated_run_live_then_report(
     expect(page.locator("#live-state")).to_have_text("done", timeout=RUN_DONE_TIMEOUT_MS)
     page.screenshot(path=str(artifacts / "run-done.png"))
 
-    # The bar moved forward through the run's progress events to 100%.
+    # The bar moved forward through the run's progress events to 100%, whenever the page connected.
     expect(page.locator("#live-progress")).to_have_text("100%")
     seen: list[int] = page.evaluate("window.progressSeen")
     assert seen == sorted(seen) and seen[-1] == 100
@@ -128,6 +128,18 @@ def test_generated_run_live_then_report(
     expect(report.locator(".plot:not(.js-plotly-plot)")).to_have_count(0)
     assert report.locator(".plot.js-plotly-plot").count() >= 3
     report.screenshot(path=str(artifacts / "report.png"), full_page=True)
+
+    # A page opened after the run ended, following it from the table, replays the same progress.
+    late = context.new_page()
+    late.goto(f"{server}/")
+    late.wait_for_selector("body[data-ready='true']", state="attached")
+    late.evaluate(RECORD_PROGRESS_JS)
+    run_row(late, run_id).locator(".col-id").click()
+    expect(late.locator("#live-state")).to_have_text("done")
+    expect(late.locator("#live-progress")).to_have_text("100%")
+    replayed: list[int] = late.evaluate("window.progressSeen")
+    assert replayed == sorted(replayed) and replayed[-1] == 100
+    assert {v for v in replayed if 0 < v < 100} == {v for v in seen if 0 < v < 100}
     assert console.unexpected() == []
 
 

@@ -115,10 +115,52 @@ def test_serve_prints_its_address_and_stops_on_interrupt_during_a_stream(tmp_pat
             server.wait()
     assert options.json()["limits"] == {"max_upload_bytes": 1000, "max_runs": 1, "max_days": 3650.0}
     assert code == 0 and stopped_s < 10  # uvicorn waits 3 s for the stream, then stops the worker
-    assert not reader.is_alive() and lines[0] == "event: state"
+    assert not reader.is_alive() and lines[0] == "event: progress"  # points so far come first
     assert workers_of(store / "runs" / run_id) == []
     saved = json.loads((store / "runs" / run_id / "status.json").read_text())
     assert (saved["state"], saved["error"]) == ("failed", "the server stopped during the run")
+
+
+def test_a_stream_sends_the_points_so_far_before_the_state_read_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that connects late still sees every point's progress in order: the state (whose progress
+    is the latest point's) comes after the points, not ahead of them."""
+    fractions = (0.25, 0.5, 0.75)
+    said = "".join(
+        json.dumps({"event": "progress", "progress": f, "time_s": 60.0 * k, "levels": {}}) + "\n"
+        for k, f in enumerate(fractions, start=1)
+    )
+
+    def talking_worker(run_dir: Path) -> subprocess.Popen[bytes]:  # three points, then it works on
+        script = "import sys, time; sys.stdout.write(sys.argv[1]); sys.stdout.flush(); time.sleep(60)"
+        return subprocess.Popen(
+            [sys.executable, "-c", script, said],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True,
+        )  # fmt: skip
+
+    monkeypatch.setattr(pmtwin.serve.manager, "start_worker", talking_worker)
+    manager = RunManager(Store(tmp_path / "store"), max_runs=1)
+    try:
+        run_id = manager.submit(RunRequest(), None).id
+        deadline = time.monotonic() + 20
+        while len(manager.watch(run_id, 0)[1]) < len(fractions):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+        async def first_events() -> list[str]:
+            stream: AsyncIterator[str] = run_events(manager, run_id)
+            return [await anext(stream) for _ in range(len(fractions) + 1)]
+
+        with ThreadPoolExecutor(max_workers=1) as thread:  # see below: Playwright's loop may run here
+            events = thread.submit(asyncio.run, asyncio.wait_for(first_events(), timeout=10)).result()
+    finally:
+        manager.shutdown()
+    kinds = [event.split("\n", 1)[0] for event in events]
+    data = [json.loads(event.split("data: ", 1)[1]) for event in events]
+    assert kinds == ["event: progress"] * len(fractions) + ["event: state"]
+    assert [point["progress"] for point in data[:-1]] == list(fractions)
+    assert (data[-1]["state"], data[-1]["progress"]) == ("running", fractions[-1])
 
 
 def test_an_open_event_stream_ends_when_the_manager_shuts_down(

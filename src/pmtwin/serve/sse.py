@@ -1,5 +1,9 @@
-"""Server-sent events of one run: its state on connect, every progress point so far, then new points and
-state changes as they come, until the run reaches a terminal state or the server shuts down.
+"""Server-sent events of one run: every progress point so far and then its state on connect, then new
+points and state changes as they come, until the run reaches a terminal state or the server shuts down.
+
+Points always come before the state that was read with them, so a page that moves its progress bar from
+this stream alone sees every point's progress in order before the state's (a state read first would carry
+the progress of points not yet sent, and hide them).
 """
 
 from __future__ import annotations
@@ -31,9 +35,8 @@ def _state_key(info: RunInfo) -> tuple[str, str]:
 async def run_events(manager: RunManager, run_id: str) -> AsyncIterator[str]:
     """The event stream of a run known to ``manager`` (checked by the caller); it ends after the run's
     terminal state, or within ``POLL_S`` of the manager's shutdown (after the state that left)."""
-    info, _ = manager.watch(run_id, 0)
-    yield sse_event("state", info.model_dump(mode="json"))
-    sent_points, last_key = 0, _state_key(info)
+    sent_points = 0
+    last_key: tuple[str, str] | None = None
     quiet_since = time.monotonic()
     while True:
         stopping = manager.stopping  # read first: the state read next is then the one shutdown left
@@ -43,7 +46,7 @@ async def run_events(manager: RunManager, run_id: str) -> AsyncIterator[str]:
         sent_points += len(points)
         if points:
             quiet_since = time.monotonic()
-        if _state_key(info) != last_key:
+        if _state_key(info) != last_key:  # always on the first pass
             last_key = _state_key(info)
             yield sse_event("state", info.model_dump(mode="json"))
             quiet_since = time.monotonic()

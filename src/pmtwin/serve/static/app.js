@@ -324,11 +324,15 @@
 
   /* ---------- the live panel ---------- */
 
-  /** Keeps the live panel on the run the user chose, else on the newest running run. */
+  /**
+   * Keeps the live panel on the run the user chose, else on the newest running run. The panel itself
+   * shows only what the run's event stream says: the stream sends every progress point before the state
+   * read with it, so the bar passes through each point; the table's refresh, read at another moment,
+   * would jump it ahead of points not yet received.
+   */
   function followRuns(runs) {
     const live = state.live;
     const current = runs.find((r) => r.id === live.id);
-    if (current) applyLiveInfo(current);
     if (live.pinned && current) return;
     const running = runs.find((r) => r.state === "running");
     if (running && running.id !== live.id && !(current && ACTIVE.has(current.state))) watch(running.id, false);
@@ -380,7 +384,7 @@
     }
   }
 
-  /** Moves the live bar forward only: the table's 2-s refresh may report an older progress than SSE. */
+  /** Moves the live bar forward only (a reconnected stream sends its points again from the first). */
   function advanceLiveProgress(fraction) {
     const live = state.live;
     live.progress = Math.max(live.progress, fraction || 0);
