@@ -61,8 +61,14 @@ def test_a_rerun_skips_finished_points_and_redoes_lost_rows(serial: Path, tmp_pa
     assert (outcome.skipped, outcome.ran) == (8, 0)
     victim = sorted((serial / "rows").glob("*.json"))[3]
     victim.unlink()
-    outcome = run_sweep(points_of(SMALL), serial, InlineExecutor())
+    calls: list[tuple[int, int]] = []
+    outcome = run_sweep(
+        points_of(SMALL), serial, InlineExecutor(),
+        on_start=lambda finished, total: calls.append((finished, total)),
+        on_row=lambda row, finished, total: calls.append((finished, total)),
+    )  # fmt: skip
     assert (outcome.skipped, outcome.ran) == (7, 1)
+    assert calls == [(7, 8), (8, 8)]  # a progress bar starts from the points done before
     assert comparable(serial / "results.parquet").equals(before)  # a point is a pure function
 
 

@@ -137,16 +137,19 @@ def _run(points: list[Any], folder: Path, spec: ExecutorSpec | None, max_retries
     """Run on ``spec``'s executor, or in this process when it is None (--serial)."""
     from pmtwin.sweep.runner import InlineExecutor, run_sweep
 
-    with _Progress(len(points)) as on_row:
+    with _Progress() as progress:
         if spec is None:
-            return run_sweep(points, folder, InlineExecutor(), max_retries=max_retries, on_row=on_row)
+            return run_sweep(
+                points, folder, InlineExecutor(), max_retries=max_retries, on_row=progress.on_row,
+                on_start=progress.on_start,
+            )  # fmt: skip
         from pmtwin.sweep.executors import open_executor
 
         with open_executor(spec) as handle:
             typer.echo(f"executor: {handle.description}", err=True)
             return run_sweep(
                 points, folder, handle.executor, rebuild=handle.rebuild, workers=handle.workers,
-                max_retries=max_retries, on_row=on_row,
+                max_retries=max_retries, on_row=progress.on_row, on_start=progress.on_start,
             )  # fmt: skip
 
 
@@ -169,25 +172,28 @@ def _executor_spec(
 
 
 class _Progress:
-    """A progress bar over points on a terminal (nothing otherwise); yields the runner's row callback."""
+    """A progress bar over points on a terminal (nothing otherwise), from the points already finished."""
 
-    def __init__(self, total: int) -> None:
-        self.total = total
+    def __init__(self) -> None:
         self.bar: Any = None
+        self.task: Any = None
 
-    def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    def __enter__(self) -> _Progress:
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        self.bar = Progress("sweep", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-        self.bar.start()
-        task = self.bar.add_task("sweep", total=self.total)
+            columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            self.bar = Progress("sweep", *columns, transient=True)
+        return self
 
-        def advance(row: dict[str, Any], finished: int, total: int) -> None:
-            self.bar.update(task, completed=finished)
+    def on_start(self, finished: int, total: int) -> None:
+        if self.bar is not None:
+            self.task = self.bar.add_task("sweep", total=total, completed=finished)
+            self.bar.start()
 
-        return advance
+    def on_row(self, row: dict[str, Any], finished: int, total: int) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, completed=finished)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

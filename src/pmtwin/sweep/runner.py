@@ -38,6 +38,10 @@ TIMING_COLUMNS = (*TIMING, "traceback")
 RowCallback = Callable[[dict[str, Any], int, int], None]
 """Called in the coordinator after each finished point: its row, points finished, points in the plan."""
 
+StartCallback = Callable[[int, int], None]
+"""Called once before any point runs: points already finished (done before, or repeating another point
+of the plan) and points in the plan."""
+
 
 @dataclass
 class SweepOutcome:
@@ -114,11 +118,14 @@ def run_sweep(
     in_flight_per_worker: int = 2,
     workers: int = 1,
     on_row: RowCallback | None = None,
+    on_start: StartCallback | None = None,
 ) -> SweepOutcome:
     """Run the points not yet finished in ``sweep_dir`` on ``executor``; see the module doc."""
     began = time.perf_counter()
     loop = _Loop(points, Path(sweep_dir).resolve(), executor, rebuild, max_retries, on_row)
     loop.limit = max(1, workers * in_flight_per_worker)
+    if on_start is not None:
+        on_start(loop.finished, len(points))
     try:
         loop.run()
     except KeyboardInterrupt:
