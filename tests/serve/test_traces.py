@@ -4,10 +4,14 @@ traces listed, and trace runs of both (one in Slurm mode)."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tests.serve.helpers import OCTET, TINY_SWF_JOBS, serve_client, submit, tiny_swf, wait_for
@@ -131,6 +135,70 @@ def test_gzip_uploads_are_refused_past_their_expanded_limit(tmp_path: Path) -> N
     assert corrupt.json()["detail"].startswith("bad.swf.gz: not a valid gzip file (")
     assert good.status_code == 201 and good.json()["jobs"] == 3
     assert stored(store) == ["upload-0001.json", "upload-0001.swf.gz"]
+
+
+def parquet_bytes(table: pa.Table, **options: Any) -> bytes:
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd", **options)
+    return out.getvalue()
+
+
+def parquet_jobs(rows: int, *, job_id: list[int] | None = None, partition: str | None = None) -> pa.Table:
+    """A Parquet trace of ``rows`` one-node jobs (the required columns, and a partition when given)."""
+    columns = {
+        "job_id": pa.array(job_id or range(1, rows + 1), pa.int64()),
+        "submit_s": pa.array([0.0] * rows),
+        "work_s": pa.array([60.0] * rows),
+        "requested_s": pa.array([120.0] * rows),
+        "size": pa.array([1] * rows, pa.int64()),
+    }
+    if partition is not None:
+        columns["partition"] = pa.array([partition] * rows, pa.string())
+    return pa.table(columns)
+
+
+def declared_bytes(data: bytes) -> int:
+    """The uncompressed page bytes a Parquet file's footer declares."""
+    meta = pq.read_metadata(io.BytesIO(data))
+    chunks = (
+        meta.row_group(g).column(c) for g in range(meta.num_row_groups) for c in range(meta.num_columns)
+    )
+    return sum(chunk.total_uncompressed_size for chunk in chunks)
+
+
+def test_parquet_uploads_are_refused_past_their_decoded_limit(tmp_path: Path) -> None:
+    store, limit = tmp_path / "store", 20_000  # may decode to 8 x 20,000 = 160,000 bytes
+    good = parquet_bytes(parquet_jobs(3, partition="cpu"))
+    bombs = {
+        # 100,000 equal rows: run-length encoded, the pages are small; decoded, 4 MB
+        "rows.parquet": parquet_bytes(parquet_jobs(100_000, job_id=[1] * 100_000)),
+        # one 10,000-character partition name in a dictionary, on 2,000 rows: 20 MB as the reader holds it
+        "text.parquet": parquet_bytes(parquet_jobs(2000, partition="x" * 10_000)),
+        # the same without a dictionary: 20 MB of pages, which the footer declares
+        "plain.parquet": parquet_bytes(parquet_jobs(2000, partition="x" * 10_000), use_dictionary=False),
+    }
+    assert all(len(data) < limit for data in [good, *bombs.values()])
+    assert (
+        declared_bytes(bombs["rows.parquet"]) < 8 * limit
+        and declared_bytes(bombs["text.parquet"]) < 8 * limit
+    )
+    assert declared_bytes(bombs["plain.parquet"]) > 8 * limit
+    with serve_client(store, max_upload_bytes=limit) as client:
+        refused = {name: client.post(f"/api/uploads?name={name}", content=data, headers=OCTET)
+                   for name, data in bombs.items()}  # fmt: skip
+        corrupt = client.post("/api/uploads?name=bad.parquet", content=b"PAR1" + b"\0" * 100 + b"PAR1")
+        assert stored(store) == []
+        kept = client.post("/api/uploads?name=ok.parquet", content=good, headers=OCTET)
+
+    for name, answer in refused.items():
+        assert answer.status_code == 413
+        expected = f"{name}: decompresses to more than 160000 bytes (8 times the upload limit)"
+        assert answer.json()["detail"] == expected
+    assert corrupt.status_code == 400
+    assert corrupt.json()["detail"].startswith("bad.parquet: not a valid Parquet file (")
+    assert kept.status_code == 201, kept.text
+    assert (kept.json()["format"], kept.json()["jobs"]) == ("parquet", 3)
+    assert stored(store) == ["upload-0001.json", "upload-0001.parquet"]
 
 
 def test_unreadable_upload_metadata_and_leftovers_are_dropped(

@@ -1,10 +1,17 @@
 """Trace uploads: the name sanitised, the body streamed to a temporary file under the store (refused as
 soon as it passes the size limit), then parsed exactly as a replay reads it, and kept only if it parses.
 
-The parser reads a gzipped trace (any name: gzip is told by its first bytes) whole into memory, so a few
-compressed megabytes could expand to gigabytes inside the server. Before parsing, a gzipped upload is
-therefore decompressed once as a stream, counting bytes, and refused (``UploadTooLarge``, 413) when it
-expands past ``MAX_EXPANSION`` times the upload limit; a truncated or corrupt one is a ``ValueError`` (400).
+The parsers read a whole trace into memory, so a few compressed megabytes could expand to gigabytes inside
+the server. Before parsing, an upload is therefore decoded once as a stream, counting bytes, and refused
+(``UploadTooLarge``, 413) when it expands past ``MAX_EXPANSION`` times the upload limit:
+
+- a gzipped file (any name: gzip is told by its first bytes) is decompressed in chunks;
+- a Parquet file is refused when its footer declares more uncompressed page bytes than that, else read
+  in batches of rows, counting each column's bytes as the reader would hold them: a dictionary-encoded
+  text column counts each row's text at full length (the reader expands it), though it is read here as
+  a dictionary, so a short file repeating a long text cannot expand during the check itself.
+
+A truncated or corrupt file is a ``ValueError`` (400).
 """
 
 from __future__ import annotations
@@ -14,19 +21,25 @@ import re
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pmtwin.serve.requests import TraceFormat, TraceInfo
 from pmtwin.serve.store import Store
 from pmtwin.workload._files import GZIP_MAGIC
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 UPLOAD_SUFFIXES = (".swf.gz", ".swf", ".parquet", ".txt", ".sacct")
 """Longest first: ``.swf.gz`` before ``.swf``. ``.txt`` and ``.sacct`` hold ``sacct --parsable2`` output."""
 MAX_NAME_CHARS = 120
 UPLOAD_FORMATS: dict[str, TraceFormat] = {"swf": "swf", "sacct": "sacct", "parquet": "parquet"}
 MAX_EXPANSION = 8
-"""A gzipped upload may decompress to at most this many times the upload limit (text traces compress
-some 5 to 10 times; this bounds the memory the parser takes)."""
+"""An upload may decode to at most this many times the upload limit (text traces compress some 5 to 10
+times; this bounds the memory the parser takes)."""
 GUNZIP_CHUNK_BYTES = 2**20
+PARQUET_MAGIC = b"PAR1"
+PARQUET_BATCH_ROWS = 8192
 
 
 class UploadTooLarge(Exception):
@@ -61,26 +74,73 @@ async def receive(chunks: AsyncIterator[bytes], dest: Path, limit_bytes: int) ->
 
 
 def check_expansion(path: Path, limit_bytes: int) -> None:
-    """Decompress a gzipped file as a stream (nothing kept): ``UploadTooLarge`` once it passes
-    ``limit_bytes``, ``ValueError`` for truncated or corrupt gzip data. Other files pass as they are."""
+    """Decode a gzipped or Parquet file as a stream (nothing kept): ``UploadTooLarge`` once it passes
+    ``limit_bytes``, ``ValueError`` for a truncated or corrupt file. Other files pass as they are."""
     with path.open("rb") as raw:
-        if raw.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
-            return
-        raw.seek(0)
-        expanded = 0
-        try:
-            with gzip.GzipFile(fileobj=raw) as unzipped:
-                while chunk := unzipped.read(GUNZIP_CHUNK_BYTES):
-                    expanded += len(chunk)
-                    if expanded > limit_bytes:
-                        raise UploadTooLarge(
-                            f"{path}: decompresses to more than {limit_bytes} bytes "
-                            f"({MAX_EXPANSION} times the upload limit)"
-                        )
-        except EOFError:
-            raise ValueError(f"{path}: gzip data is truncated") from None
-        except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-            raise ValueError(f"{path}: not a valid gzip file ({exc})") from None
+        head = raw.read(len(PARQUET_MAGIC))
+    if head.startswith(GZIP_MAGIC):
+        _check_gzip(path, limit_bytes)
+    elif head == PARQUET_MAGIC:
+        _check_parquet(path, limit_bytes)
+
+
+def _too_large(path: Path, limit_bytes: int) -> UploadTooLarge:
+    return UploadTooLarge(
+        f"{path}: decompresses to more than {limit_bytes} bytes ({MAX_EXPANSION} times the upload limit)"
+    )
+
+
+def _check_gzip(path: Path, limit_bytes: int) -> None:
+    expanded = 0
+    try:
+        with gzip.open(path, "rb") as unzipped:
+            while chunk := unzipped.read(GUNZIP_CHUNK_BYTES):
+                expanded += len(chunk)
+                if expanded > limit_bytes:
+                    raise _too_large(path, limit_bytes)
+    except EOFError:
+        raise ValueError(f"{path}: gzip data is truncated") from None
+    except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"{path}: not a valid gzip file ({exc})") from None
+
+
+def _check_parquet(path: Path, limit_bytes: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+        declared = sum(
+            meta.row_group(group).column(column).total_uncompressed_size
+            for group in range(meta.num_row_groups)
+            for column in range(meta.num_columns)
+        )
+        if declared > limit_bytes:
+            raise _too_large(path, limit_bytes)
+        schema = meta.schema.to_arrow_schema()
+        texts = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)]
+        decoded = 0
+        for batch in pq.ParquetFile(path, read_dictionary=texts).iter_batches(PARQUET_BATCH_ROWS):
+            decoded += sum(_dense_bytes(column) for column in batch.columns)
+            if decoded > limit_bytes:
+                raise _too_large(path, limit_bytes)
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(f"{path}: not a valid Parquet file ({exc})") from None
+
+
+def _dense_bytes(column: pa.Array) -> int:
+    """The bytes of ``column`` with any dictionary expanded, computed without expanding a text one: the
+    dictionary's value lengths taken at each row, plus one offset per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(column, pa.DictionaryArray):
+        return int(column.nbytes)
+    values = column.dictionary
+    if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+        return int(values.take(column.indices).nbytes)  # fixed-width values: one batch of rows
+    taken = pc.sum(pc.take(pc.binary_length(values), column.indices)).as_py()
+    return int(taken or 0) + 4 * len(column)
 
 
 def parse_upload(store: Store, incoming: Path, name: str, suffix: str, max_upload_bytes: int) -> TraceInfo:
