@@ -1,10 +1,13 @@
 """The sweep on real parallel executors: local processes and a Dask LocalCluster of 2 workers give the
-serial rows; killing a worker mid-sweep loses no point."""
+serial rows; killing a worker mid-sweep loses no point; Ctrl-C stops a Dask sweep cleanly."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +118,30 @@ def test_a_killed_dask_worker_loses_no_point(dask_cluster: Any, serial: pa.Table
         int(w.rsplit(":", 1)[1]) for w in pq.read_table(tmp_path / "results.parquet")["worker"].to_pylist()
     }
     assert killed[0] not in ran_on or len(ran_on) >= 2
+
+
+def test_ctrl_c_stops_a_dask_local_sweep_without_worker_tracebacks(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, the cluster's workers too: only the coordinator answers."""
+    sweep_file, out = tmp_path / "sweep.toml", tmp_path / "out"
+    sweep_file.write_text("seeds = 100\n[base]\ndays = 2.0\n")  # 100 points of about 0.1 s
+    pmtwin = Path(sys.executable).with_name("pmtwin")
+    command = [str(pmtwin), "sweep", str(sweep_file), "--out", str(out), "--dask-local", "2"]
+    sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / "rows").glob("*.json"))) < 4:  # the workers are running points
+            assert sweep.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(sweep.pid, signal.SIGINT)
+        stdout, stderr = sweep.communicate(timeout=60)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.wait()
+    assert sweep.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "run the same command again to resume" in stderr
+    table = pq.read_table(out / "results.parquet").to_pydict()
+    assert 4 <= len(table["point_id"]) < 100 and set(table["status"]) == {"ok"}
+    assert len(table["point_id"]) == len(list((out / "rows").glob("*.json")))

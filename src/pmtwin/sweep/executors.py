@@ -199,6 +199,7 @@ def _open_dask_local(workers: int) -> Iterator[ExecutorHandle]:
             processes=True,
             dashboard_address=":0",  # a free port: the scheduler serves HTTP even without a dashboard
             silence_logs=logging.ERROR,
+            preload=["pmtwin.sweep.dask_worker"],  # workers leave Ctrl-C to the coordinator
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

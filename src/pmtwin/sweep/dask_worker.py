@@ -1,0 +1,16 @@
+"""Dask preload module of ``--dask-local`` workers (``LocalCluster(preload=[...])``).
+
+Ctrl-C in a terminal interrupts every process of its process group, the cluster's worker processes
+included. The coordinator handles the interrupt (keeps finished points, cancels the rest, closes the
+cluster, which stops its workers), so a worker ignores it rather than printing tracebacks of its own.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+
+def dask_setup(worker: Any) -> None:
+    """Called by Dask in each worker process as it starts (in its main thread)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
