@@ -234,3 +234,23 @@ def test_compare_two_finished_runs(
     )
     report.screenshot(path=str(artifacts / "compare.png"), full_page=True)
     assert console.unexpected() == []
+
+
+def test_the_api_reference_opens_from_the_page(
+    page: Page, context: BrowserContext, server: str, console: Console, artifacts: Path
+) -> None:
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    with context.expect_page() as opened:
+        page.click("#api-link")
+    docs = opened.value
+    docs.wait_for_load_state()
+    assert docs.url == f"{server}/docs"
+    expect(docs.locator("h1")).to_contain_text("pmtwin dashboard")
+    paths = api_get(page, f"{server}/openapi.json")["paths"]
+    expect(docs.locator("h3[id^='op-']")).to_have_count(sum(len(item) for item in paths.values()))
+    docs.locator("ul.toc a", has_text="/api/runs/{run_id}/cancel").click()
+    expect(docs.locator("h3[id^='op-cancel']")).to_be_in_viewport()
+    docs.screenshot(path=str(artifacts / "api-docs.png"))
+    assert all(url.startswith(server) for url in requested), requested
+    assert console.unexpected() == []

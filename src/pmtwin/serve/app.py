@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from pmtwin.serve.api import Server, api_router
+from pmtwin.serve.apidocs import api_docs_html
 from pmtwin.serve.guard import SameOriginMiddleware, trusted_hosts
 from pmtwin.serve.manager import RunManager
 from pmtwin.serve.pages import pages_router
@@ -54,9 +56,17 @@ def create_app(
         title="pmtwin dashboard",
         summary="Run Perlmutter simulations and trace replays, watch them live, compare their reports.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: /docs is drawn here instead
+        redoc_url=None,
     )
     app.include_router(api_router(server))
     app.include_router(pages_router(server))
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The REST API's reference page, drawn from the OpenAPI schema (works offline)."""
+        return HTMLResponse(api_docs_html(app.openapi()))
+
     app.add_middleware(SameOriginMiddleware)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(allowed_hosts))
     return app
