@@ -129,7 +129,9 @@ def test_generated_run_live_then_report(
     assert report.locator(".plot.js-plotly-plot").count() >= 3
     report.screenshot(path=str(artifacts / "report.png"), full_page=True)
 
-    # A page opened after the run ended, following it from the table, replays the same progress.
+    # A page opened after the run ended, following it from the table, replays the same progress. (With no
+    # other run active: a new page follows a running run by itself, and would record its progress too.)
+    assert {run["state"] for run in api_get(page, f"{server}/api/runs")} <= {"done", "failed", "cancelled"}
     late = context.new_page()
     late.goto(f"{server}/")
     late.wait_for_selector("body[data-ready='true']", state="attached")
@@ -254,3 +256,16 @@ def test_the_api_reference_opens_from_the_page(
     docs.screenshot(path=str(artifacts / "api-docs.png"))
     assert all(url.startswith(server) for url in requested), requested
     assert console.unexpected() == []
+
+
+def test_the_table_fills_the_live_panel_when_the_stream_is_refused(page: Page, console: Console) -> None:
+    """A browser does not retry an event stream answered with an error (a proxy's 502, say): the live
+    panel then shows what the runs table's refresh reads."""
+    page.route("**/events", lambda route: route.fulfill(status=502, body="bad gateway"))
+    run_id = start_generated_run(page, days=1, seed=5, label="behind a proxy")
+    expect(run_row(page, run_id).locator(".col-state")).to_have_text("done", timeout=RUN_DONE_TIMEOUT_MS)
+    expect(page.locator("#live-state")).to_have_text("done")
+    expect(page.locator("#live-label")).to_have_text("behind a proxy")
+    expect(page.locator("#live-progress")).to_have_text("100%")
+    expect(page.locator("#live-report-link")).to_be_visible()
+    assert console.unexpected(allowed_statuses=(502,)) == []

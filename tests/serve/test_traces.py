@@ -143,8 +143,9 @@ def parquet_bytes(table: pa.Table, **options: Any) -> bytes:
     return out.getvalue()
 
 
-def parquet_jobs(rows: int, *, job_id: list[int] | None = None, partition: str | None = None) -> pa.Table:
-    """A Parquet trace of ``rows`` one-node jobs (the required columns, and a partition when given)."""
+def parquet_jobs(rows: int, *, job_id: list[int] | None = None, partition: Any = None) -> pa.Table:
+    """A Parquet trace of ``rows`` one-node jobs (the required columns, and a partition when given: a
+    value repeated on every row, or an Arrow array)."""
     columns = {
         "job_id": pa.array(job_id or range(1, rows + 1), pa.int64()),
         "submit_s": pa.array([0.0] * rows),
@@ -152,7 +153,9 @@ def parquet_jobs(rows: int, *, job_id: list[int] | None = None, partition: str |
         "requested_s": pa.array([120.0] * rows),
         "size": pa.array([1] * rows, pa.int64()),
     }
-    if partition is not None:
+    if isinstance(partition, pa.Array):
+        columns["partition"] = partition
+    elif partition is not None:
         columns["partition"] = pa.array([partition] * rows, pa.string())
     return pa.table(columns)
 
@@ -168,37 +171,69 @@ def declared_bytes(data: bytes) -> int:
 
 def test_parquet_uploads_are_refused_past_their_decoded_limit(tmp_path: Path) -> None:
     store, limit = tmp_path / "store", 20_000  # may decode to 8 x 20,000 = 160,000 bytes
+    cap, row_bytes = 8 * limit, 120  # a job table row: 13 eight-byte and 4 four-byte columns
+    text, rows = "x" * 10_000, 1000  # 1,000 rows take 120,000 bytes as a job table: within the cap
     good = parquet_bytes(parquet_jobs(3, partition="cpu"))
+    text_bomb = parquet_bytes(parquet_jobs(rows, partition=text))
     bombs = {
-        # 100,000 equal rows: run-length encoded, the pages are small; decoded, 4 MB
+        # 100,000 equal rows, run-length encoded: the pages are small, the rows 12 MB as a job table
         "rows.parquet": parquet_bytes(parquet_jobs(100_000, job_id=[1] * 100_000)),
-        # one 10,000-character partition name in a dictionary, on 2,000 rows: 20 MB as the reader holds it
-        "text.parquet": parquet_bytes(parquet_jobs(2000, partition="x" * 10_000)),
-        # the same without a dictionary: 20 MB of pages, which the footer declares
-        "plain.parquet": parquet_bytes(parquet_jobs(2000, partition="x" * 10_000), use_dictionary=False),
+        # one 10,000-character partition name in a dictionary, on every row: 10 MB as the reader holds it
+        "text.parquet": text_bomb,
+        "wide.parquet": parquet_bytes(
+            parquet_jobs(rows, partition=pa.array([text] * rows, pa.large_string()))
+        ),
+        "view.parquet": parquet_bytes(
+            parquet_jobs(rows, partition=pa.array([text] * rows, pa.string_view()))
+        ),
+        # Parquet is told by its name too: the reader does not look at the first bytes
+        "headless.parquet": b"XXXX" + text_bomb[4:],
+        # the text without a dictionary: 10 MB of pages, which the footer declares
+        "plain.parquet": parquet_bytes(parquet_jobs(rows, partition=text), use_dictionary=False),
     }
     assert all(len(data) < limit for data in [good, *bombs.values()])
-    assert (
-        declared_bytes(bombs["rows.parquet"]) < 8 * limit
-        and declared_bytes(bombs["text.parquet"]) < 8 * limit
-    )
-    assert declared_bytes(bombs["plain.parquet"]) > 8 * limit
+    assert all(declared_bytes(bombs[name]) < cap for name in ("rows.parquet", "text.parquet", "wide.parquet"))
+    assert rows * row_bytes < cap < 100_000 * row_bytes and declared_bytes(bombs["plain.parquet"]) > cap
+    # columns that are not job columns are not read, by the check or the reader
+    ignored = pa.array([[text] * 100] * 3, pa.list_(pa.string()))
+    extra = parquet_bytes(parquet_jobs(3, partition="cpu").append_column("note", ignored))
+    not_text = {
+        "list.parquet": parquet_bytes(parquet_jobs(rows, partition=pa.array([[text]] * rows))),
+        "fixed.parquet": parquet_bytes(parquet_jobs(3, partition=pa.array([b"cpu"] * 3, pa.binary(3)))),
+    }
     with serve_client(store, max_upload_bytes=limit) as client:
         refused = {name: client.post(f"/api/uploads?name={name}", content=data, headers=OCTET)
                    for name, data in bombs.items()}  # fmt: skip
+        wrong = {name: client.post(f"/api/uploads?name={name}", content=data, headers=OCTET)
+                 for name, data in not_text.items()}  # fmt: skip
         corrupt = client.post("/api/uploads?name=bad.parquet", content=b"PAR1" + b"\0" * 100 + b"PAR1")
         assert stored(store) == []
         kept = client.post("/api/uploads?name=ok.parquet", content=good, headers=OCTET)
+        kept_extra = client.post("/api/uploads?name=extra.parquet", content=extra, headers=OCTET)
 
     for name, answer in refused.items():
-        assert answer.status_code == 413
+        assert answer.status_code == 413, (name, answer.text)
         expected = f"{name}: decompresses to more than 160000 bytes (8 times the upload limit)"
         assert answer.json()["detail"] == expected
+    assert wrong["list.parquet"].status_code == wrong["fixed.parquet"].status_code == 400
+    assert wrong["list.parquet"].json()["detail"] == (
+        "list.parquet: column partition is list<element: string>; job columns hold numbers or text"
+    )
+    assert (
+        wrong["fixed.parquet"]
+        .json()["detail"]
+        .startswith("fixed.parquet: column partition is fixed_size_binary")
+    )
     assert corrupt.status_code == 400
     assert corrupt.json()["detail"].startswith("bad.parquet: not a valid Parquet file (")
-    assert kept.status_code == 201, kept.text
-    assert (kept.json()["format"], kept.json()["jobs"]) == ("parquet", 3)
-    assert stored(store) == ["upload-0001.json", "upload-0001.parquet"]
+    assert kept.status_code == kept_extra.status_code == 201, (kept.text, kept_extra.text)
+    assert (kept.json()["format"], kept.json()["jobs"], kept_extra.json()["jobs"]) == ("parquet", 3, 3)
+    assert stored(store) == [
+        "upload-0001.json",
+        "upload-0001.parquet",
+        "upload-0002.json",
+        "upload-0002.parquet",
+    ]
 
 
 def test_unreadable_upload_metadata_and_leftovers_are_dropped(

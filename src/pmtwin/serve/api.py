@@ -120,8 +120,8 @@ def api_router(server: Server) -> APIRouter:
 
     @router.get("/runs/{run_id}/events", response_class=StreamingResponse)
     def events(run_id: str) -> StreamingResponse:
-        """Server-sent events: ``state`` on connect and on each change, ``progress`` points (those so far
-        first); the stream ends after a terminal state."""
+        """Server-sent events: on connect the ``progress`` points so far, then the ``state``; then new
+        points and each change of state; the stream ends after a terminal state."""
         known_run(server, run_id)
         return StreamingResponse(
             run_events(server.manager, run_id),

@@ -6,10 +6,13 @@ the server. Before parsing, an upload is therefore decoded once as a stream, cou
 (``UploadTooLarge``, 413) when it expands past ``MAX_EXPANSION`` times the upload limit:
 
 - a gzipped file (any name: gzip is told by its first bytes) is decompressed in chunks;
-- a Parquet file is refused when its footer declares more uncompressed page bytes than that, else read
-  in batches of rows, counting each column's bytes as the reader would hold them: a dictionary-encoded
-  text column counts each row's text at full length (the reader expands it), though it is read here as
-  a dictionary, so a short file repeating a long text cannot expand during the check itself.
+- a Parquet file (told by its first bytes or its ``.parquet`` name, as the parser tells it) is refused
+  when its rows would take more than that as a job table, or its footer declares more uncompressed page
+  bytes than that; else the job columns the reader reads (``parquet_io.JOB_COLUMNS``; it reads no
+  other) are read in batches of rows and counted as the reader holds them: a text column at its full
+  length per row, though it is read here as a dictionary, so a short file repeating a long text cannot
+  expand during the check itself. A job column of lists, structs, maps or fixed-size bytes (which
+  Parquet reads only in full) is refused (400): the reader takes numbers and text.
 
 A truncated or corrupt file is a ``ValueError`` (400).
 """
@@ -22,6 +25,8 @@ import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from pmtwin.serve.requests import TraceFormat, TraceInfo
 from pmtwin.serve.store import Store
@@ -80,7 +85,7 @@ def check_expansion(path: Path, limit_bytes: int) -> None:
         head = raw.read(len(PARQUET_MAGIC))
     if head.startswith(GZIP_MAGIC):
         _check_gzip(path, limit_bytes)
-    elif head == PARQUET_MAGIC:
+    elif head == PARQUET_MAGIC or path.name.lower().endswith(".parquet"):
         _check_parquet(path, limit_bytes)
 
 
@@ -108,24 +113,45 @@ def _check_parquet(path: Path, limit_bytes: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from pmtwin.workload.jobs import COLUMN_DTYPES
+    from pmtwin.workload.parquet_io import JOB_COLUMNS
+
     try:
         meta = pq.read_metadata(path)
+        row_bytes = sum(np.dtype(dtype).itemsize for dtype in COLUMN_DTYPES.values())
         declared = sum(
             meta.row_group(group).column(column).total_uncompressed_size
             for group in range(meta.num_row_groups)
             for column in range(meta.num_columns)
         )
-        if declared > limit_bytes:
+        if meta.num_rows * row_bytes > limit_bytes or declared > limit_bytes:
             raise _too_large(path, limit_bytes)
-        schema = meta.schema.to_arrow_schema()
-        texts = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)]
+        fields = [field for field in meta.schema.to_arrow_schema() if field.name in JOB_COLUMNS]
+        for field in fields:
+            if pa.types.is_nested(field.type) or pa.types.is_fixed_size_binary(field.type):
+                raise ValueError(
+                    f"{path}: column {field.name} is {field.type}; job columns hold numbers or text"
+                )
+        texts = [field.name for field in fields if _is_text(field.type)]
+        batches = pq.ParquetFile(path, read_dictionary=texts).iter_batches(
+            PARQUET_BATCH_ROWS, columns=[field.name for field in fields]
+        )
         decoded = 0
-        for batch in pq.ParquetFile(path, read_dictionary=texts).iter_batches(PARQUET_BATCH_ROWS):
+        for batch in batches:
             decoded += sum(_dense_bytes(column) for column in batch.columns)
             if decoded > limit_bytes:
                 raise _too_large(path, limit_bytes)
     except (OSError, pa.ArrowException) as exc:
         raise ValueError(f"{path}: not a valid Parquet file ({exc})") from None
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """Variable-length text or bytes, of any offset width or layout."""
+    import pyarrow as pa
+
+    tests = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary,
+             pa.types.is_string_view, pa.types.is_binary_view)  # fmt: skip
+    return any(test(kind) for test in tests)
 
 
 def _dense_bytes(column: pa.Array) -> int:
@@ -137,10 +163,11 @@ def _dense_bytes(column: pa.Array) -> int:
     if not isinstance(column, pa.DictionaryArray):
         return int(column.nbytes)
     values = column.dictionary
-    if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+    if not _is_text(values.type):
         return int(values.take(column.indices).nbytes)  # fixed-width values: one batch of rows
-    taken = pc.sum(pc.take(pc.binary_length(values), column.indices)).as_py()
-    return int(taken or 0) + 4 * len(column)
+    lengths = pc.binary_length(values.cast(pa.large_binary()))
+    taken = pc.sum(pc.take(lengths, column.indices)).as_py()
+    return int(taken or 0) + 8 * len(column)
 
 
 def parse_upload(store: Store, incoming: Path, name: str, suffix: str, max_upload_bytes: int) -> TraceInfo:

@@ -8,9 +8,12 @@ cluster, which stops its workers), so a worker ignores it rather than printing t
 from __future__ import annotations
 
 import signal
+import threading
 from typing import Any
 
 
 def dask_setup(worker: Any) -> None:
-    """Called by Dask in each worker process as it starts (in its main thread)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Called by Dask in each worker as it starts: in the main thread of a worker process (workers run
+    as threads of the coordinator only with ``processes=False``, and then the coordinator answers)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -42,6 +42,8 @@ CATEGORIES = {
 REQUIRED = ("job_id", "submit_s", "work_s", "requested_s", "size")
 COMPRESSION = "zstd"
 DEPENDS = "depends"
+JOB_COLUMNS = (*COLUMN_DTYPES, DEPENDS)
+"""The columns the reader reads; a file's other columns are not read at all."""
 KIND_NAMES = {kind: name for name, kind in DEPENDENCY_KINDS.items()}
 NumberT = TypeVar("NumberT", np.int64, np.float64)
 
@@ -72,8 +74,8 @@ def read_jobs_parquet(path: str | Path) -> JobTable:
     """Read a job table written by ``write_jobs_parquet``.
 
     Other Parquet files with the required columns (job_id, submit_s, work_s, requested_s, size) are
-    read too: missing optional columns take the JobTable defaults, and string columns without stored
-    names get their distinct values, sorted, as names.
+    read too: missing optional columns take the JobTable defaults, string columns without stored names
+    get their distinct values, sorted, as names, and columns that are not job columns are not read.
     """
     table = _read_table(path)
     missing = [name for name in REQUIRED if name not in table.column_names]
@@ -115,7 +117,8 @@ def _read_table(path: str | Path) -> pa.Table:
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(str(path))
+        parquet = pq.ParquetFile(str(path))
+        return parquet.read(columns=[name for name in parquet.schema_arrow.names if name in JOB_COLUMNS])
     except FileNotFoundError:
         raise WorkloadFormatError(path, "no such file") from None
     except (OSError, pa.ArrowException) as err:

@@ -325,14 +325,16 @@
   /* ---------- the live panel ---------- */
 
   /**
-   * Keeps the live panel on the run the user chose, else on the newest running run. The panel itself
-   * shows only what the run's event stream says: the stream sends every progress point before the state
-   * read with it, so the bar passes through each point; the table's refresh, read at another moment,
-   * would jump it ahead of points not yet received.
+   * Keeps the live panel on the run the user chose, else on the newest running run. The panel shows
+   * what the run's event stream says: the stream sends every progress point before the state read with
+   * it, so the bar passes through each point; the table's refresh, read at another moment, would jump
+   * it ahead of points not yet received. Only once the browser has given up on the stream (it does not
+   * retry a refused one, say a proxy's 502) does the table's state fill the panel.
    */
   function followRuns(runs) {
     const live = state.live;
     const current = runs.find((r) => r.id === live.id);
+    if (current && live.source && live.source.readyState === EventSource.CLOSED) applyLiveInfo(current);
     if (live.pinned && current) return;
     const running = runs.find((r) => r.state === "running");
     if (running && running.id !== live.id && !(current && ACTIVE.has(current.state))) watch(running.id, false);
