@@ -89,11 +89,12 @@ class _Page:
         info = _mapping(self.document.get("info"))
         title = _text(info.get("title")) or "API"
         operations = [
-            (path, method, _mapping(item.get(method)), self._anchor(path, method, _mapping(item.get(method))))
+            (path, method, operation, self._anchor(path, method, operation), item.get("parameters"))
             for path, item in _mapping(self.document.get("paths")).items()
             if isinstance(item, dict)
             for method in METHODS
             if method in item
+            for operation in [_mapping(item[method])]
         ]
         parts = [
             f"<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n<title>{escape(title)}: API"
@@ -105,15 +106,13 @@ class _Page:
             "<p>The machine-readable schema: <a href='/openapi.json'><code>/openapi.json</code></a>.</p>\n",
             "<h2>Operations</h2>\n<ul class='toc'>\n",
         ]
-        for path, method, operation, anchor in operations:
+        for path, method, operation, anchor, _ in operations:
             parts.append(
                 f"<li><a href='#{escape(anchor)}'>{_method(method)} <code>{escape(path)}</code></a> "
                 f"{escape(_text(operation.get('summary')))}</li>\n"
             )
         parts.append("</ul>\n")
-        paths = _mapping(self.document.get("paths"))
-        for path, method, operation, anchor in operations:
-            parts.append(self._operation(path, method, operation, anchor, paths[path].get("parameters")))
+        parts.extend(self._operation(*operation) for operation in operations)
         if self.schemas:
             parts.append("<h2>Schemas</h2>\n")
             parts.extend(
