@@ -6,7 +6,7 @@ the server. Before parsing, an upload is therefore decoded once as a stream, cou
 (``UploadTooLarge``, 413) when it expands past ``MAX_EXPANSION`` times the upload limit:
 
 - a gzipped file (any name: gzip is told by its first bytes) is decompressed in chunks;
-- a Parquet file (told by its first bytes or its ``.parquet`` name, as the parser tells it) is refused
+- a file the parser reads as Parquet (``runs.detect_format`` says so, by its name) is refused
   when its rows would take more than that as a job table, or its footer declares more uncompressed page
   bytes than that; else the job columns the reader reads (``parquet_io.JOB_COLUMNS``; it reads no
   other) are read in batches of rows and counted as the reader holds them: a text column at its full
@@ -43,7 +43,6 @@ MAX_EXPANSION = 8
 """An upload may decode to at most this many times the upload limit (text traces compress some 5 to 10
 times; this bounds the memory the parser takes)."""
 GUNZIP_CHUNK_BYTES = 2**20
-PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 8192
 
 
@@ -78,24 +77,18 @@ async def receive(chunks: AsyncIterator[bytes], dest: Path, limit_bytes: int) ->
     return received
 
 
-def check_expansion(path: Path, limit_bytes: int) -> None:
-    """Decode a gzipped or Parquet file as a stream (nothing kept): ``UploadTooLarge`` once it passes
-    ``limit_bytes``, ``ValueError`` for a truncated or corrupt file. Other files pass as they are."""
-    with path.open("rb") as raw:
-        head = raw.read(len(PARQUET_MAGIC))
-    if head.startswith(GZIP_MAGIC):
-        _check_gzip(path, limit_bytes)
-    elif head == PARQUET_MAGIC or path.name.lower().endswith(".parquet"):
-        _check_parquet(path, limit_bytes)
-
-
 def _too_large(path: Path, limit_bytes: int) -> UploadTooLarge:
     return UploadTooLarge(
         f"{path}: decompresses to more than {limit_bytes} bytes ({MAX_EXPANSION} times the upload limit)"
     )
 
 
-def _check_gzip(path: Path, limit_bytes: int) -> None:
+def check_gzip_expansion(path: Path, limit_bytes: int) -> None:
+    """Decompress a gzipped file (told by its first bytes) as a stream, nothing kept: ``UploadTooLarge``
+    once it passes ``limit_bytes``, ``ValueError`` for truncated or corrupt data. Other files pass."""
+    with path.open("rb") as raw:
+        if raw.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            return
     expanded = 0
     try:
         with gzip.open(path, "rb") as unzipped:
@@ -109,7 +102,10 @@ def _check_gzip(path: Path, limit_bytes: int) -> None:
         raise ValueError(f"{path}: not a valid gzip file ({exc})") from None
 
 
-def _check_parquet(path: Path, limit_bytes: int) -> None:
+def check_parquet_expansion(path: Path, limit_bytes: int) -> None:
+    """Check a Parquet trace against ``limit_bytes`` as the module's doc says, reading batches of its job
+    columns (nothing kept): ``UploadTooLarge`` past it, ``ValueError`` for a corrupt file or a job column
+    that holds neither numbers nor text."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -176,9 +172,12 @@ def parse_upload(store: Store, incoming: Path, name: str, suffix: str, max_uploa
     ``UploadTooLarge``, whose message names the upload (not the temporary file); either is deleted."""
     from pmtwin.runs import detect_format, load_trace
 
+    limit_bytes = MAX_EXPANSION * max_upload_bytes
     try:
-        check_expansion(incoming, MAX_EXPANSION * max_upload_bytes)
+        check_gzip_expansion(incoming, limit_bytes)
         detected = detect_format(incoming)
+        if detected == "parquet":
+            check_parquet_expansion(incoming, limit_bytes)
         fmt = UPLOAD_FORMATS.get(detected)
         if fmt is None:
             raise ValueError(f"{incoming}: a {detected} file; uploads take SWF, sacct or Parquet traces")
