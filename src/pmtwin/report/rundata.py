@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from pmtwin.results.rundir import RUN_FILES
 from pmtwin.results.series import LevelSeries
 from pmtwin.sim.engine import Schedule
 from pmtwin.workload.jobs import JobTable
@@ -25,7 +26,6 @@ JOB_COLUMNS = (
     "energy_j",
 )  # fmt: skip
 """Columns read from ``jobs.parquet`` when present (``submit_s`` .. ``pool`` always are)."""
-REQUIRED_FILES = ("config.toml", "summary.json", "jobs.parquet", "series.parquet")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def load_run(run_dir: Path) -> RunData:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ValueError(f"{run_dir}: not a run directory (no such directory)")
-    for name in REQUIRED_FILES:
+    for name in RUN_FILES:  # what write_run_dir writes
         if not (run_dir / name).is_file():
             raise ValueError(f"{run_dir / name}: missing; is {run_dir} a run directory of pmtwin?")
     try:

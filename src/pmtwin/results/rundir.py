@@ -24,7 +24,7 @@ from pmtwin.workload.jobs import JobTable
 if TYPE_CHECKING:
     import pyarrow as pa
 
-RUN_FILES = ("config.toml", "jobs.parquet", "series.parquet", "summary.json")
+RUN_FILES = ("config.toml", "summary.json", "jobs.parquet", "series.parquet")
 """The files ``write_run_dir`` writes; nothing else in the directory is touched."""
 
 _PARQUET_COMPRESSION = "snappy"
