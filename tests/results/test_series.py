@@ -155,3 +155,21 @@ def test_time_average_of_utilization_is_summary_utilization(run: Run) -> None:
         time_s, value = series.get(name)
         average = integrate(time_s, value, block["first_submit_s"], block["last_end_s"]) / block["makespan_s"]
         assert average == pytest.approx(block["utilization"], rel=1e-12, abs=1e-15), name
+
+
+def test_rows_read_back_into_series_in_any_row_order() -> None:
+    written = LevelSeries.from_parts(
+        ["a", "empty", "b"], [np.array([0.0, 5.0]), np.empty(0), np.array([1.0, 2.0, 3.0])],
+        [np.array([1.0, 2.0]), np.empty(0), np.array([7.0, 8.0, 9.0])],
+    )  # fmt: skip
+    table = written.to_table()
+    codes = table.column("series").combine_chunks().indices.to_numpy()
+    back = LevelSeries.from_rows(codes, written.names, written.time_s, written.value)
+    assert back.names == written.names and np.array_equal(back.offsets, written.offsets)
+    shuffled = np.array([2, 0, 3, 1, 4])  # rows interleaved: b, a, b, a, b
+    mixed = LevelSeries.from_rows(
+        codes[shuffled], written.names, written.time_s[shuffled], written.value[shuffled]
+    )
+    assert [(name, t.tolist(), v.tolist()) for name, t, v in mixed.parts()] == [
+        ("a", [0.0, 5.0], [1.0, 2.0]), ("empty", [], []), ("b", [1.0, 2.0, 3.0], [7.0, 8.0, 9.0]),
+    ]  # fmt: skip

@@ -114,19 +114,13 @@ def _nodes(column: Any) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
 def _series(table: Any) -> dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]]:
     """Each series' rows, in file order (a series' rows are in time order)."""
     column = table.column("series").combine_chunks()
-    codes = _numpy(column.indices, 0).astype(np.int64, copy=False)
-    names = column.dictionary.to_pylist()
-    time_s = _numpy(table.column("time_s").combine_chunks(), np.nan).astype(np.float64, copy=False)
-    value = _numpy(table.column("value").combine_chunks(), np.nan).astype(np.float64, copy=False)
-    if len(codes) > 1 and np.any(codes[1:] < codes[:-1]):  # pmtwin writes series one after another
-        order = np.argsort(codes, kind="stable")
-        codes, time_s, value = codes[order], time_s[order], value[order]
-    bounds = np.searchsorted(codes, np.arange(len(names) + 1))
-    return {
-        str(name): (time_s[bounds[k] : bounds[k + 1]], value[bounds[k] : bounds[k + 1]])
-        for k, name in enumerate(names)
-        if bounds[k + 1] > bounds[k]
-    }
+    series = LevelSeries.from_rows(
+        _numpy(column.indices, 0),
+        column.dictionary.to_pylist(),
+        _numpy(table.column("time_s").combine_chunks(), np.nan),
+        _numpy(table.column("value").combine_chunks(), np.nan),
+    )
+    return {name: (time_s, value) for name, time_s, value in series.parts() if len(time_s)}
 
 
 def run_data(

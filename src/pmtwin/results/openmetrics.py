@@ -231,6 +231,8 @@ def _read_series(path: Path) -> list[tuple[str, NDArray[np.float64], NDArray[np.
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    from pmtwin.results.series import LevelSeries
+
     try:
         missing = {"series", "time_s", "value"} - set(pq.read_schema(path).names)
         if missing:
@@ -243,16 +245,13 @@ def _read_series(path: Path) -> list[tuple[str, NDArray[np.float64], NDArray[np.
         raise ValueError(f"{path}: {exc}") from None
     if names.null_count or not (np.all(np.isfinite(time_s)) and np.all(np.isfinite(value))):
         raise ValueError(f"{path}: every row needs a series name and finite time_s and value")
-    codes = names.indices.to_numpy()
-    order = np.argsort(codes, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names.dictionary)))])
     series = []
-    for k, name in enumerate(names.dictionary.to_pylist()):
-        rows = order[offsets[k] : offsets[k + 1]]
-        if len(rows) and np.any(np.diff(time_s[rows]) < 0):
+    rows = LevelSeries.from_rows(names.indices.to_numpy(), names.dictionary.to_pylist(), time_s, value)
+    for name, times, values in rows.parts():
+        if len(times) and np.any(np.diff(times) < 0):
             raise ValueError(f"{path}: series {name!r}: time_s decreases")
-        if len(rows):
-            series.append((str(name), time_s[rows], value[rows]))
+        if len(times):
+            series.append((name, times, values))
     return series
 
 

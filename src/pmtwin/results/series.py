@@ -14,7 +14,7 @@ Series (``<pool>`` is each pool's name; per-pool series exist when there is more
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -61,12 +61,40 @@ class LevelSeries:
             value=np.concatenate(values).astype(np.float64, copy=False) if values else np.empty(0),
         )
 
+    @classmethod
+    def from_rows(
+        cls,
+        codes: NDArray[np.integer],
+        names: Sequence[str],
+        time_s: NDArray[np.float64],
+        value: NDArray[np.float64],
+    ) -> LevelSeries:
+        """The series of long-format rows as ``to_table`` writes them: row ``i`` belongs to the series
+        ``names[codes[i]]``; each series keeps its rows in their order."""
+        codes = np.asarray(codes, np.int64)
+        if len(codes) > 1 and np.any(codes[1:] < codes[:-1]):  # to_table writes them grouped already
+            order = np.argsort(codes, kind="stable")
+            codes, time_s, value = codes[order], time_s[order], value[order]
+        return cls(
+            names=tuple(str(name) for name in names),
+            offsets=np.searchsorted(codes, np.arange(len(names) + 1)).astype(np.int64),
+            time_s=np.asarray(time_s, np.float64),
+            value=np.asarray(value, np.float64),
+        )
+
     def __len__(self) -> int:
         return len(self.time_s)
 
     def get(self, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The change times and levels of the series ``name``."""
-        k = self.names.index(name)
+        return self._rows(self.names.index(name))
+
+    def parts(self) -> Iterator[tuple[str, NDArray[np.float64], NDArray[np.float64]]]:
+        """Each series' name, change times and levels, in order."""
+        for k, name in enumerate(self.names):
+            yield (name, *self._rows(k))
+
+    def _rows(self, k: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         rows = slice(int(self.offsets[k]), int(self.offsets[k + 1]))
         return self.time_s[rows], self.value[rows]
 
